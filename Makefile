@@ -19,3 +19,19 @@ clean:
 	rm -rf build
 
 .PHONY: all modules clean
+
+# Everything below installs what it needs itself (scripts/deps.sh).
+
+# The whole test suite in a QEMU guest running Debian's kernel.  T=name runs one test.
+check:
+	scripts/check.sh $(T)
+
+# The same suite on a debug kernel (KASAN, lockdep, kmemleak, fault injection).
+check-debug:
+	scripts/check-debug.sh $(T)
+
+# The main job: fio through the raw device, stock dm-crypt and crypt-mt.
+bench:
+	scripts/bench.sh $(BENCH_ARGS)
+
+.PHONY: check check-debug bench
