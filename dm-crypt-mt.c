@@ -35,7 +35,7 @@ static int cmt_key_size(const char *key, const char **desc, char **why)
 {
 	unsigned int size;
 	const char *colon;
-	char *end;
+	char num[12];
 
 	*desc = NULL;
 	if (!strcmp(key, "-"))
@@ -49,8 +49,13 @@ static int cmt_key_size(const char *key, const char **desc, char **why)
 		goto check;
 	}
 	colon = strchr(key + 1, ':');
-	size = simple_strtoul(key + 1, &end, 10);
-	if (!colon || end != colon || colon == key + 1) {
+	if (!colon || colon == key + 1 || colon - key - 1 >= sizeof(num)) {
+		*why = "Cannot parse key size";
+		return -EINVAL;
+	}
+	memcpy(num, key + 1, colon - key - 1);
+	num[colon - key - 1] = '\0';
+	if (kstrtouint(num, 10, &size)) {
 		*why = "Cannot parse key size";
 		return -EINVAL;
 	}
@@ -137,6 +142,11 @@ static int cmt_set_key(struct cmt_config *cc, char *key, char **why)
 	int r;
 
 	clear_bit(CMT_KEY_VALID, &cc->flags);
+	if (!cc->key_size && strcmp(key, "-")) {
+		*why = "Key size does not match the table";
+		r = -EINVAL;
+		goto out;
+	}
 	if (cc->key_size && cmt_key_size(key, &desc, why) != cc->key_size) {
 		*why = *why ?: "Key size does not match the table";
 		r = -EINVAL;

@@ -143,13 +143,20 @@ static int cmt_convert(struct cmt_chunk *ch, bool can_sleep)
 			memcpy(ch->iv, ch->org_iv, cc->iv_size);
 		}
 
+		/*
+		 * With MAY_BACKLOG, -EBUSY means "queued behind others", never
+		 * "dropped": the request is owned by the transform either way,
+		 * so a sector is never submitted twice (tcw and lmk change the
+		 * data in gen/post and must run exactly once per sector).
+		 */
 		skcipher_request_set_tfm(req, ch->s.pc->tfms[ch->s.key_index]);
 		if (can_sleep)
 			skcipher_request_set_callback(req,
 				CRYPTO_TFM_REQ_MAY_SLEEP | CRYPTO_TFM_REQ_MAY_BACKLOG,
 				crypto_req_done, &wait);
 		else
-			skcipher_request_set_callback(req, 0,
+			skcipher_request_set_callback(req,
+				CRYPTO_TFM_REQ_MAY_BACKLOG,
 				cmt_chunk_async_done, ch);
 		skcipher_request_set_crypt(req, &ch->sg_in, &ch->sg_out,
 					   cc->sector_size, ch->iv);
@@ -157,8 +164,7 @@ static int cmt_convert(struct cmt_chunk *ch, bool can_sleep)
 				  crypto_skcipher_decrypt(req);
 		if (r == -EINPROGRESS || r == -EBUSY) {
 			if (!can_sleep)
-				/* -EBUSY without backlog: not queued, retry later */
-				return r == -EBUSY ? -EAGAIN : -EINPROGRESS;
+				return -EINPROGRESS;
 			r = crypto_wait_req(r, &wait);
 		}
 		if (r)
@@ -211,10 +217,6 @@ static void cmt_chunk_run(struct cmt_chunk *ch, bool can_sleep)
 
 	if (r == -EINPROGRESS)
 		return;		/* cmt_chunk_async_done() owns the chunk */
-	if (r == -EAGAIN) {
-		cmt_queue_crypt(io->cc, &ch->work, cmt_chunk_work);
-		return;
-	}
 	cmt_io_error(io, r ? BLK_STS_IOERR : BLK_STS_OK);
 	cmt_io_put(io);
 }
@@ -365,7 +367,7 @@ static void cmt_read_decrypt(struct cmt_io *io, bool can_sleep)
 
 static void cmt_read_work(struct work_struct *work)
 {
-	cmt_read_decrypt(container_of(work, struct cmt_io, work), true);
+	cmt_read_decrypt(container_of(work, struct cmt_io, chunk.work), true);
 }
 
 /*
@@ -396,7 +398,11 @@ static void cmt_read_endio(struct bio *clone)
 		cmt_read_decrypt(io, false);
 		return;
 	}
-	cmt_queue_crypt(cc, &io->work, cmt_read_work);
+	/*
+	 * Not io->work: with a fallback submission that item may still be
+	 * running (the read can complete before cmt_read_submit_work returns).
+	 */
+	cmt_queue_crypt(cc, &io->chunk.work, cmt_read_work);
 }
 
 static bool cmt_read_submit(struct cmt_io *io, gfp_t gfp)
