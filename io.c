@@ -7,11 +7,11 @@
  * Read:  map -> clone shares the bio's pages, submitted at once -> clone
  *        endio -> [crypt queue, completing CPU] decrypt in place -> end bio.
  *
- * Inline instead of queued: a write when the table says no_write_workqueue
- * (in map, if the bounce pages come without sleeping), a read when it says
- * no_read_workqueue (in its completion, if that is not hard-IRQ context and
- * the transform is synchronous), and either one when it was submitted from
- * inside one of our own workers (crypt-mt stacked on crypt-mt).
+ * Inline instead of queued: a small bio (inline_max), or any bio when the
+ * table says no_write_workqueue / no_read_workqueue: a write in map, if its
+ * bounce pages come without sleeping; a read in its completion, if that is
+ * not hard-IRQ context with interrupts off.  And either one when it was
+ * submitted from inside one of our own workers (crypt-mt on crypt-mt).
  *
  * Memory: each mapping has its own bounce-page pool and two bio sets, one
  * for write clones and one for read clones.  A worker that blocks on the
@@ -22,7 +22,25 @@
  * returns, so waiting there for them could wait forever.
  */
 #include <linux/highmem.h>
+#include <linux/moduleparam.h>
 #include "dm-crypt-mt.h"
+
+/*
+ * Bios up to this size are converted where they are (read completion,
+ * write submission) when that context allows it, since a queue hop costs
+ * more than the crypto of a few KiB.  Larger ones go to the per-CPU crypt
+ * queue.  no_read_workqueue / no_write_workqueue make every size inline.
+ */
+static unsigned int cmt_inline_max = 16384;
+module_param_named(inline_max, cmt_inline_max, uint, 0644);
+MODULE_PARM_DESC(inline_max,
+		 "largest bio in bytes converted without a queue hop (0: only with no_*_workqueue)");
+
+static bool cmt_want_inline(struct cmt_config *cc, struct bio *bio, int flag)
+{
+	return test_bit(flag, &cc->flags) ||
+	       bio->bi_iter.bi_size <= READ_ONCE(cmt_inline_max);
+}
 
 static void cmt_write_work(struct work_struct *work);
 static void cmt_read_work(struct work_struct *work);
@@ -371,9 +389,9 @@ static void cmt_read_work(struct work_struct *work)
 }
 
 /*
- * Any context, hard IRQ included.  Decrypt right here only where nothing
- * can sleep or stall interrupts: with no_read_workqueue, not in hard IRQ
- * and with interrupts on (cmt_convert then never waits).  In our own
+ * Any context, hard IRQ included.  Decrypt right here (small bio, or
+ * no_read_workqueue) only where that cannot stall interrupts: not in hard
+ * IRQ and with interrupts on; cmt_convert() then never waits.  In our own
  * worker (stacked crypt-mt) decrypt inline too rather than queue behind
  * ourselves.
  */
@@ -393,7 +411,7 @@ static void cmt_read_endio(struct bio *clone)
 		cmt_read_decrypt(io, true);
 		return;
 	}
-	if (test_bit(CMT_NO_READ_WQ, &cc->flags) &&
+	if (cmt_want_inline(cc, io->base_bio, CMT_NO_READ_WQ) &&
 	    !in_hardirq() && !irqs_disabled()) {
 		cmt_read_decrypt(io, false);
 		return;
@@ -465,7 +483,7 @@ void cmt_io_map(struct cmt_config *cc, struct bio *bio, sector_t sector)
 		return;
 	}
 	/* preemptible() is false whenever we may not sleep (or cannot tell) */
-	if (test_bit(CMT_NO_WRITE_WQ, &cc->flags) && preemptible() &&
+	if (cmt_want_inline(cc, bio, CMT_NO_WRITE_WQ) && preemptible() &&
 	    cmt_write_convert(io, false))
 		return;
 	cmt_queue_crypt(cc, &io->work, cmt_write_work);
