@@ -27,6 +27,13 @@
 
 /* ---- keys ---- */
 
+/* dm frees table and message arguments without wiping them: we do. */
+static void cmt_wipe_arg(char *arg)
+{
+	if (arg[0] != ':')
+		memset(arg, '0', strlen(arg));
+}
+
 /*
  * Size in bytes of the key argument: hex digits / 2, 0 for "-", or the
  * <size> of a keyring reference, whose "<type>:<desc>" is left in *desc.
@@ -196,8 +203,7 @@ out:
 	if (cc->key_string || r)
 		memzero_explicit(cc->key, cc->key_size);
 	kfree_sensitive(new_string);
-	if (key[0] != ':')
-		memset(key, '0', strlen(key));
+	cmt_wipe_arg(key);
 	return r;
 }
 
@@ -508,9 +514,9 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct cmt_config *cc;
 	unsigned long long v;
+	struct crypto_skcipher *tfm;
 	const char *desc;
 	char *why = NULL;
-	unsigned int alignmask;
 	int key_size, r;
 
 	if (argc < 5) {
@@ -520,11 +526,13 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	key_size = cmt_key_size(argv[1], &desc, &why);
 	if (key_size < 0) {
 		ti->error = why;
+		cmt_wipe_arg(argv[1]);
 		return -EINVAL;
 	}
 	cc = kzalloc(struct_size(cc, key, key_size), GFP_KERNEL);
 	if (!cc) {
 		ti->error = "Cannot allocate encryption context";
+		cmt_wipe_arg(argv[1]);
 		return -ENOMEM;
 	}
 	cc->key_size = key_size;
@@ -543,10 +551,10 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 
-	alignmask = crypto_skcipher_alignmask(cmt_any_tfm(cc));
-	ti->per_io_data_size = cmt_io_data_size(cc,
-				crypto_skcipher_reqsize(cmt_any_tfm(cc)), alignmask);
-	cc->per_bio_data_size = ti->per_io_data_size;
+	tfm = cmt_any_tfm(cc);
+	cc->per_bio_data_size = cmt_io_data_size(cc, crypto_skcipher_reqsize(tfm),
+						 crypto_skcipher_alignmask(tfm));
+	ti->per_io_data_size = cc->per_bio_data_size;
 
 	r = mempool_init_page_pool(&cc->page_pool, BIO_MAX_VECS, 0);
 	if (r) {
@@ -588,6 +596,7 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	return 0;
 
 bad:
+	cmt_wipe_arg(argv[1]);
 	cmt_dtr(ti);
 	return r;
 }
@@ -747,6 +756,8 @@ static int cmt_message(struct dm_target *ti, unsigned int argc, char **argv,
 		goto bad;
 	if (!test_bit(CMT_SUSPENDED, &cc->flags)) {
 		DMWARN("not suspended during key manipulation.");
+		if (argc == 3)
+			cmt_wipe_arg(argv[2]);
 		return -EINVAL;
 	}
 	if (argc == 3 && !strcasecmp(argv[1], "set")) {

@@ -112,6 +112,9 @@ static int cmt_chunk_sector_done(struct cmt_chunk *ch)
 
 static void cmt_chunk_async_done(struct crypto_async_request *areq, int err);
 
+#define CMT_REQ_SLEEP	(CRYPTO_TFM_REQ_MAY_SLEEP | CRYPTO_TFM_REQ_MAY_BACKLOG)
+#define CMT_REQ_ATOMIC	CRYPTO_TFM_REQ_MAY_BACKLOG
+
 /*
  * Convert the sectors of a chunk, reading from @in and writing to @out (the
  * same bio for reads: decryption is in place).
@@ -169,13 +172,11 @@ static int cmt_convert(struct cmt_chunk *ch, bool can_sleep)
 		 */
 		skcipher_request_set_tfm(req, ch->s.pc->tfms[ch->s.key_index]);
 		if (can_sleep)
-			skcipher_request_set_callback(req,
-				CRYPTO_TFM_REQ_MAY_SLEEP | CRYPTO_TFM_REQ_MAY_BACKLOG,
-				crypto_req_done, &wait);
+			skcipher_request_set_callback(req, CMT_REQ_SLEEP,
+						      crypto_req_done, &wait);
 		else
-			skcipher_request_set_callback(req,
-				CRYPTO_TFM_REQ_MAY_BACKLOG,
-				cmt_chunk_async_done, ch);
+			skcipher_request_set_callback(req, CMT_REQ_ATOMIC,
+						      cmt_chunk_async_done, ch);
 		skcipher_request_set_crypt(req, &ch->sg_in, &ch->sg_out,
 					   cc->sector_size, ch->iv);
 		r = ch->s.write ? crypto_skcipher_encrypt(req) :

@@ -22,6 +22,7 @@ int cmt_cpu_alloc(struct cmt_config *cc, const char *cipher_api,
 		  const char *ivc_name)
 {
 	size_t size = struct_size((struct cmt_cpu *)NULL, tfms, cc->tfms_count);
+	const u32 mask = CRYPTO_ALG_ALLOCATES_MEMORY;
 	unsigned int cpu, i;
 
 	cc->cpu = __alloc_percpu(size, __alignof__(struct cmt_cpu));
@@ -32,8 +33,7 @@ int cmt_cpu_alloc(struct cmt_config *cc, const char *cipher_api,
 		struct cmt_cpu *pc = per_cpu_ptr(cc->cpu, cpu);
 
 		for (i = 0; i < cc->tfms_count; i++) {
-			pc->tfms[i] = crypto_alloc_skcipher(cipher_api, 0,
-						CRYPTO_ALG_ALLOCATES_MEMORY);
+			pc->tfms[i] = crypto_alloc_skcipher(cipher_api, 0, mask);
 			if (IS_ERR(pc->tfms[i])) {
 				int r = PTR_ERR(pc->tfms[i]);
 
