@@ -503,11 +503,15 @@ static void cmt_dtr(struct dm_target *ti)
 	kfree_sensitive(cc);	/* the key is in cc */
 }
 
+/*
+ * Decimal digits only, and refused when too large: sscanf("%llu") would
+ * silently wrap 2^64 to 0 (stock dm-crypt takes such a line).
+ */
 static int cmt_parse_sector(const char *arg, unsigned long long *v)
 {
-	char dummy;
-
-	return sscanf(arg, "%llu%c", v, &dummy) == 1 ? 0 : -EINVAL;
+	if (!isdigit(*arg) || kstrtoull(arg, 10, v))
+		return -EINVAL;
+	return 0;
 }
 
 static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
