@@ -138,31 +138,26 @@ static int cmt_keyring_key(struct cmt_config *cc, const char *desc,
 }
 
 /*
- * Take the key argument (hex, "-" or keyring reference; its size was checked
- * by cmt_key_size()) into cc->key and every CPU's transforms, then derive the
- * IV keys.  The hex string is overwritten in place: dm keeps the argv.
+ * Take the key argument (hex, "-" or keyring reference) into cc->key and
+ * every CPU's transforms, then derive the IV keys.  As in stock, a key of
+ * the wrong size or a keyring key that cannot be had changes nothing (the
+ * old key stays valid), while a bad hex key leaves the mapping keyless.
+ * The hex string is overwritten in place: dm frees the argv unwiped.
  */
 static int cmt_set_key(struct cmt_config *cc, char *key, char **why)
 {
 	const char *desc = NULL;
 	char *new_string = NULL;
-	int r;
+	int r = -EINVAL;
 
-	clear_bit(CMT_KEY_VALID, &cc->flags);
-	if (!cc->key_size && strcmp(key, "-")) {
-		*why = "Key size does not match the table";
-		r = -EINVAL;
-		goto out;
-	}
-	if (cc->key_size && cmt_key_size(key, &desc, why) != cc->key_size) {
+	if (!cc->key_size ? strcmp(key, "-") :
+	    cmt_key_size(key, &desc, why) != cc->key_size) {
 		*why = *why ?: "Key size does not match the table";
-		r = -EINVAL;
 		goto out;
 	}
 	if (desc) {
 		if (strpbrk(desc, " \t\n")) {
 			*why = "Whitespace is not allowed in a key description";
-			r = -EINVAL;
 			goto out;
 		}
 		new_string = kstrdup(desc, GFP_KERNEL);
@@ -171,37 +166,40 @@ static int cmt_set_key(struct cmt_config *cc, char *key, char **why)
 			r = -ENOMEM;
 			goto out;
 		}
+		/* copies into cc->key only on success */
 		r = cmt_keyring_key(cc, desc, why);
-	} else if (cc->key_size) {
-		r = hex2bin(cc->key, key, cc->key_size);
 		if (r)
+			goto out;
+		clear_bit(CMT_KEY_VALID, &cc->flags);
+	} else if (cc->key_size) {
+		clear_bit(CMT_KEY_VALID, &cc->flags);
+		if (hex2bin(cc->key, key, cc->key_size)) {
 			*why = "Key is not hexadecimal";
-	} else {
-		r = 0;
+			goto wipe;
+		}
 	}
-	if (r)
-		goto out;
 
 	r = cmt_cpu_setkey(cc);
 	if (r) {
 		*why = "Error setting key";
-		goto out;
+		goto wipe;
 	}
 	if (cc->iv_ops && cc->iv_ops->init) {
 		r = cc->iv_ops->init(cc);
 		if (r) {
 			*why = "Error initialising IV";
-			goto out;
+			goto wipe;
 		}
 	}
 	kfree_sensitive(cc->key_string);
 	cc->key_string = new_string;
 	new_string = NULL;
 	set_bit(CMT_KEY_VALID, &cc->flags);
-out:
+wipe:
 	/* a keyring key's bytes are only needed by the transforms */
 	if (cc->key_string || r)
 		memzero_explicit(cc->key, cc->key_size);
+out:
 	kfree_sensitive(new_string);
 	cmt_wipe_arg(key);
 	return r;

@@ -18,11 +18,21 @@ struct crypto_skcipher *cmt_any_tfm(struct cmt_config *cc)
 	return per_cpu_ptr(cc->cpu, cpumask_first(cpu_possible_mask))->tfms[0];
 }
 
+/*
+ * Every slot must run the same implementation: the per-bio data is sized
+ * for one transform's request context, and stock-compatible output needs
+ * one algorithm.  Looking the name up for each CPU is not enough: the
+ * first lookup may load a module that registers a better driver, which
+ * later lookups would then get.  So the name is resolved once and every
+ * other slot is allocated by the driver name it resolved to.
+ */
 int cmt_cpu_alloc(struct cmt_config *cc, const char *cipher_api,
 		  const char *ivc_name)
 {
 	size_t size = struct_size((struct cmt_cpu *)NULL, tfms, cc->tfms_count);
 	const u32 mask = CRYPTO_ALG_ALLOCATES_MEMORY;
+	char driver[CRYPTO_MAX_ALG_NAME], ivc_driver[CRYPTO_MAX_ALG_NAME];
+	const char *name = cipher_api, *ivc = ivc_name;
 	unsigned int cpu, i;
 
 	cc->cpu = __alloc_percpu(size, __alignof__(struct cmt_cpu));
@@ -33,12 +43,17 @@ int cmt_cpu_alloc(struct cmt_config *cc, const char *cipher_api,
 		struct cmt_cpu *pc = per_cpu_ptr(cc->cpu, cpu);
 
 		for (i = 0; i < cc->tfms_count; i++) {
-			pc->tfms[i] = crypto_alloc_skcipher(cipher_api, 0, mask);
+			pc->tfms[i] = crypto_alloc_skcipher(name, 0, mask);
 			if (IS_ERR(pc->tfms[i])) {
 				int r = PTR_ERR(pc->tfms[i]);
 
 				pc->tfms[i] = NULL;
 				return r;
+			}
+			if (name == cipher_api) {
+				strscpy(driver, crypto_skcipher_driver_name(pc->tfms[i]),
+					sizeof(driver));
+				name = driver;
 			}
 		}
 		if (!ivc_name)
@@ -47,12 +62,19 @@ int cmt_cpu_alloc(struct cmt_config *cc, const char *cipher_api,
 		if (!pc->ivc)
 			return -ENOMEM;
 		for (i = 0; i < cc->tfms_count; i++) {
-			pc->ivc[i] = crypto_alloc_cipher(ivc_name, 0, 0);
+			pc->ivc[i] = crypto_alloc_cipher(ivc, 0, 0);
 			if (IS_ERR(pc->ivc[i])) {
 				int r = PTR_ERR(pc->ivc[i]);
 
 				pc->ivc[i] = NULL;
 				return r;
+			}
+			if (ivc == ivc_name) {
+				struct crypto_tfm *t = crypto_cipher_tfm(pc->ivc[i]);
+
+				strscpy(ivc_driver, crypto_tfm_alg_driver_name(t),
+					sizeof(ivc_driver));
+				ivc = ivc_driver;
 			}
 		}
 	}
