@@ -419,6 +419,31 @@ out:
 
 /* ---- optional parameters ---- */
 
+/* The flags stock accepts, in the order its status line prints them. */
+static const struct {
+	const char *name;
+	enum cmt_flags bit;
+} cmt_opt_flags[] = {
+	{ "same_cpu_crypt", CMT_SAME_CPU },
+	{ "high_priority", CMT_HIGH_PRIORITY },
+	{ "submit_from_crypt_cpus", CMT_NO_OFFLOAD },
+	{ "no_read_workqueue", CMT_NO_READ_WQ },
+	{ "no_write_workqueue", CMT_NO_WRITE_WQ },
+};
+
+static bool cmt_parse_flag(struct cmt_config *cc, const char *opt)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmt_opt_flags); i++) {
+		if (!strcasecmp(opt, cmt_opt_flags[i].name)) {
+			set_bit(cmt_opt_flags[i].bit, &cc->flags);
+			return true;
+		}
+	}
+	return false;
+}
+
 static int cmt_ctr_optional(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct cmt_config *cc = ti->private;
@@ -440,18 +465,10 @@ static int cmt_ctr_optional(struct dm_target *ti, unsigned int argc, char **argv
 
 	while (opt_params--) {
 		opt = dm_shift_arg(&as);
-		if (!strcasecmp(opt, "allow_discards")) {
+		if (cmt_parse_flag(cc, opt)) {
+			continue;
+		} else if (!strcasecmp(opt, "allow_discards")) {
 			ti->num_discard_bios = 1;
-		} else if (!strcasecmp(opt, "same_cpu_crypt")) {
-			set_bit(CMT_SAME_CPU, &cc->flags);
-		} else if (!strcasecmp(opt, "high_priority")) {
-			set_bit(CMT_HIGH_PRIORITY, &cc->flags);
-		} else if (!strcasecmp(opt, "submit_from_crypt_cpus")) {
-			set_bit(CMT_NO_OFFLOAD, &cc->flags);
-		} else if (!strcasecmp(opt, "no_read_workqueue")) {
-			set_bit(CMT_NO_READ_WQ, &cc->flags);
-		} else if (!strcasecmp(opt, "no_write_workqueue")) {
-			set_bit(CMT_NO_WRITE_WQ, &cc->flags);
 		} else if (!strcasecmp(opt, "iv_large_sectors")) {
 			set_bit(CMT_IV_LARGE_SECTORS, &cc->flags);
 		} else if (!strncasecmp(opt, "integrity:", 10)) {
@@ -644,7 +661,7 @@ static void cmt_status(struct dm_target *ti, status_type_t type,
 {
 	struct cmt_config *cc = ti->private;
 	bool discards = ti->num_discard_bios;
-	unsigned int sz = 0, n;
+	unsigned int sz = 0, i, n;
 
 	switch (type) {
 	case STATUSTYPE_INFO:
@@ -663,29 +680,19 @@ static void cmt_status(struct dm_target *ti, status_type_t type,
 		DMEMIT(" %llu %s %llu", (unsigned long long)cc->iv_offset,
 		       cc->dev->name, (unsigned long long)cc->start);
 
-		n = discards + test_bit(CMT_SAME_CPU, &cc->flags) +
-		    test_bit(CMT_HIGH_PRIORITY, &cc->flags) +
-		    test_bit(CMT_NO_OFFLOAD, &cc->flags) +
-		    test_bit(CMT_NO_READ_WQ, &cc->flags) +
-		    test_bit(CMT_NO_WRITE_WQ, &cc->flags) +
-		    (cc->sector_size != (1 << SECTOR_SHIFT)) +
+		n = discards + (cc->sector_size != (1 << SECTOR_SHIFT)) +
 		    test_bit(CMT_IV_LARGE_SECTORS, &cc->flags);
+		for (i = 0; i < ARRAY_SIZE(cmt_opt_flags); i++)
+			n += test_bit(cmt_opt_flags[i].bit, &cc->flags);
 		if (!n)
 			break;
 		/* the order stock dm-crypt prints them in */
 		DMEMIT(" %u", n);
 		if (discards)
 			DMEMIT(" allow_discards");
-		if (test_bit(CMT_SAME_CPU, &cc->flags))
-			DMEMIT(" same_cpu_crypt");
-		if (test_bit(CMT_HIGH_PRIORITY, &cc->flags))
-			DMEMIT(" high_priority");
-		if (test_bit(CMT_NO_OFFLOAD, &cc->flags))
-			DMEMIT(" submit_from_crypt_cpus");
-		if (test_bit(CMT_NO_READ_WQ, &cc->flags))
-			DMEMIT(" no_read_workqueue");
-		if (test_bit(CMT_NO_WRITE_WQ, &cc->flags))
-			DMEMIT(" no_write_workqueue");
+		for (i = 0; i < ARRAY_SIZE(cmt_opt_flags); i++)
+			if (test_bit(cmt_opt_flags[i].bit, &cc->flags))
+				DMEMIT(" %s", cmt_opt_flags[i].name);
 		if (cc->sector_size != (1 << SECTOR_SHIFT))
 			DMEMIT(" sector_size:%u", cc->sector_size);
 		if (test_bit(CMT_IV_LARGE_SECTORS, &cc->flags))
@@ -695,16 +702,9 @@ static void cmt_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
 		DMEMIT(",allow_discards=%c", discards ? 'y' : 'n');
-		DMEMIT(",same_cpu_crypt=%c",
-		       test_bit(CMT_SAME_CPU, &cc->flags) ? 'y' : 'n');
-		DMEMIT(",high_priority=%c",
-		       test_bit(CMT_HIGH_PRIORITY, &cc->flags) ? 'y' : 'n');
-		DMEMIT(",submit_from_crypt_cpus=%c",
-		       test_bit(CMT_NO_OFFLOAD, &cc->flags) ? 'y' : 'n');
-		DMEMIT(",no_read_workqueue=%c",
-		       test_bit(CMT_NO_READ_WQ, &cc->flags) ? 'y' : 'n');
-		DMEMIT(",no_write_workqueue=%c",
-		       test_bit(CMT_NO_WRITE_WQ, &cc->flags) ? 'y' : 'n');
+		for (i = 0; i < ARRAY_SIZE(cmt_opt_flags); i++)
+			DMEMIT(",%s=%c", cmt_opt_flags[i].name,
+			       test_bit(cmt_opt_flags[i].bit, &cc->flags) ? 'y' : 'n');
 		DMEMIT(",iv_large_sectors=%c",
 		       test_bit(CMT_IV_LARGE_SECTORS, &cc->flags) ? 'y' : 'n');
 		if (cc->sector_size != (1 << SECTOR_SHIFT))
