@@ -385,8 +385,9 @@ static int cmt_ctr_cipher(struct dm_target *ti, char *spec, char *key)
 	}
 	tfm = cmt_any_tfm(cc);
 	DMINFO("%s: %s uses \"%s\"%s", dm_table_device_name(ti->table), cs->api,
-	       crypto_skcipher_alg(tfm)->base.cra_driver_name,
-	       cc->tfm_async ? " (asynchronous)" : "");
+	       crypto_skcipher_driver_name(tfm),
+	       crypto_skcipher_alg(tfm)->base.cra_flags & CRYPTO_ALG_ASYNC ?
+	       " (asynchronous)" : "");
 
 	cc->iv_size = crypto_skcipher_ivsize(tfm);
 	if (cc->iv_size) {

@@ -100,7 +100,6 @@ struct cmt_config {
 
 	struct cmt_cpu __percpu *cpu;
 	unsigned int tfms_count;
-	bool tfm_async;			/* the transform may return -EINPROGRESS */
 
 	unsigned int sector_size;
 	unsigned int sector_shift;	/* log2(sector_size) - SECTOR_SHIFT */
@@ -109,6 +108,7 @@ struct cmt_config {
 	unsigned int per_bio_data_size;
 	unsigned int req_offset;
 	unsigned int iv_offset_in_io;
+	unsigned int iv_align;		/* the transform's alignmask + 1 */
 
 	mempool_t page_pool;		/* write bounce pages */
 	struct bio_set write_bs;	/* write clones */
@@ -138,7 +138,6 @@ static inline struct cmt_cpu *cmt_cpu_near(struct cmt_config *cc)
 
 /* What one IV generator call sees of a sector. */
 struct cmt_sector {
-	struct cmt_chunk *chunk;
 	struct cmt_cpu *pc;
 	sector_t iv_sector;
 	unsigned int key_index;

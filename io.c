@@ -68,6 +68,7 @@ unsigned int cmt_io_data_size(struct cmt_config *cc, unsigned int reqsize,
 	size = cc->req_offset + sizeof(struct skcipher_request) + reqsize;
 	/* worst-case padding: per-bio data is only ARCH_KMALLOC_MINALIGN aligned */
 	cc->iv_offset_in_io = size;
+	cc->iv_align = alignmask + 1;
 	size += alignmask + 2 * cc->iv_size;
 	return ALIGN(size, ARCH_KMALLOC_MINALIGN);
 }
@@ -78,7 +79,6 @@ static void cmt_chunk_init(struct cmt_io *io, struct bio *in, struct bio *out,
 	struct cmt_config *cc = io->cc;
 	struct cmt_chunk *ch = &io->chunk;
 	u8 *p = (u8 *)io + cc->iv_offset_in_io;
-	unsigned int alignmask = crypto_skcipher_alignmask(cmt_any_tfm(cc));
 
 	ch->io = io;
 	ch->bio_in = in;
@@ -87,9 +87,8 @@ static void cmt_chunk_init(struct cmt_io *io, struct bio *in, struct bio *out,
 	ch->iter_out = out->bi_iter;
 	ch->cc_sector = io->sector + cc->iv_offset;
 	ch->req = (struct skcipher_request *)((u8 *)io + cc->req_offset);
-	ch->iv = PTR_ALIGN(p, alignmask + 1);
+	ch->iv = PTR_ALIGN(p, cc->iv_align);
 	ch->org_iv = ch->iv + cc->iv_size;
-	ch->s.chunk = ch;
 	ch->s.write = write;
 	ch->s.sg_in = &ch->sg_in;
 	ch->s.sg_out = &ch->sg_out;

@@ -78,9 +78,6 @@ int cmt_cpu_alloc(struct cmt_config *cc, const char *cipher_api,
 			}
 		}
 	}
-
-	cc->tfm_async = crypto_skcipher_alg(cmt_any_tfm(cc))->base.cra_flags &
-			CRYPTO_ALG_ASYNC;
 	return 0;
 }
 
