@@ -179,25 +179,30 @@ static int cmt_set_key(struct cmt_config *cc, char *key, char **why)
 		}
 	}
 
-	r = cmt_cpu_setkey(cc);
+	mutex_lock(&cc->tfms_lock);
+	r = cmt_tfms_setkey(cc);
 	if (r) {
+		mutex_unlock(&cc->tfms_lock);
 		*why = "Error setting key";
 		goto wipe;
 	}
-	if (cc->iv_ops && cc->iv_ops->init) {
+	if (cc->iv_ops && cc->iv_ops->init)
 		r = cc->iv_ops->init(cc);
-		if (r) {
-			*why = "Error initialising IV";
-			goto wipe;
-		}
+	mutex_unlock(&cc->tfms_lock);
+	if (r) {
+		*why = "Error initialising IV";
+		goto wipe;
 	}
 	kfree_sensitive(cc->key_string);
 	cc->key_string = new_string;
 	new_string = NULL;
 	set_bit(CMT_KEY_VALID, &cc->flags);
 wipe:
-	/* a keyring key's bytes are only needed by the transforms */
-	if (cc->key_string || r)
+	/*
+	 * The key stays in cc->key while it is valid: CPUs that come online
+	 * later get transforms keyed from it (percpu.c), as in stock.
+	 */
+	if (r)
 		memzero_explicit(cc->key, cc->key_size);
 out:
 	kfree_sensitive(new_string);
@@ -211,11 +216,13 @@ static int cmt_wipe_key(struct cmt_config *cc)
 	int r, r2 = 0;
 
 	clear_bit(CMT_KEY_VALID, &cc->flags);
+	mutex_lock(&cc->tfms_lock);
 	get_random_bytes(cc->key, cc->key_size);
 	if (cc->iv_ops && cc->iv_ops->wipe)
 		r2 = cc->iv_ops->wipe(cc);
-	r = cmt_cpu_setkey(cc);
+	r = cmt_tfms_setkey(cc);
 	memzero_explicit(cc->key, cc->key_size);
+	mutex_unlock(&cc->tfms_lock);
 	kfree_sensitive(cc->key_string);
 	cc->key_string = NULL;
 	return r ?: r2;
@@ -377,7 +384,7 @@ static int cmt_ctr_cipher(struct dm_target *ti, char *spec, char *key)
 		}
 	}
 
-	r = cmt_cpu_alloc(cc, cs->api, cs->ivc[0] ? cs->ivc : NULL);
+	r = cmt_tfms_init(cc, cs->api, cs->ivc[0] ? cs->ivc : NULL);
 	if (r) {
 		ti->error = r == -ENOMEM ? "Cannot allocate per-CPU transforms" :
 			    "Error allocating crypto tfm";
@@ -506,12 +513,19 @@ static void cmt_dtr(struct dm_target *ti)
 	ti->private = NULL;
 	if (!cc)
 		return;
+	if (cc->is_client)
+		cmt_io_del_client(cc);
+	/* helpers of finished bios may still be giving their state back */
+	cmt_convert_helpers_drained(cc);
+	mempool_exit(&cc->helper_pool);
 	bioset_exit(&cc->read_bs);
 	bioset_exit(&cc->write_bs);
 	mempool_exit(&cc->page_pool);
+	/* no CPU can come online for this mapping once its sets go */
+	cmt_tfms_free(cc);
 	if (cc->iv_ops && cc->iv_ops->dtr)
 		cc->iv_ops->dtr(cc);
-	cmt_cpu_free(cc);
+	cmt_control_free(cc);
 	if (cc->dev)
 		dm_put_device(ti, cc->dev);
 	kfree(cc->cipher_string);
@@ -558,6 +572,9 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	cc->key_size = key_size;
 	cc->sector_size = 1 << SECTOR_SHIFT;
 	mutex_init(&cc->alloc_lock);
+	mutex_init(&cc->tfms_lock);
+	init_waitqueue_head(&cc->pages_wait);
+	cmt_control_init_mapping(cc);
 	ti->private = cc;
 
 	/* before the cipher: sector_size matters to the IV generators */
@@ -579,6 +596,12 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = mempool_init_page_pool(&cc->page_pool, BIO_MAX_VECS, 0);
 	if (r) {
 		ti->error = "Cannot allocate page mempool";
+		goto bad;
+	}
+	/* a small reserve keeps spreading going when memory is short */
+	r = mempool_init_kmalloc_pool(&cc->helper_pool, 4, cmt_helper_size(cc));
+	if (r) {
+		ti->error = "Cannot allocate helper mempool";
 		goto bad;
 	}
 	r = bioset_init(&cc->write_bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
@@ -609,6 +632,14 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	cc->start = v;
+
+	r = cmt_tfms_online(cc);
+	if (r) {
+		ti->error = "Cannot allocate per-CPU transforms";
+		goto bad;
+	}
+	cmt_io_add_client(cc);
+	cc->is_client = true;
 
 	ti->num_flush_bios = 1;
 	ti->limit_swap_bios = true;
@@ -756,7 +787,7 @@ static int cmt_message(struct dm_target *ti, unsigned int argc, char **argv,
 	int r;
 
 	if (argc < 2 || strcasecmp(argv[0], "key"))
-		goto bad;
+		goto control;
 	if (!test_bit(CMT_SUSPENDED, &cc->flags)) {
 		DMWARN("not suspended during key manipulation.");
 		if (argc == 3)
@@ -771,6 +802,11 @@ static int cmt_message(struct dm_target *ti, unsigned int argc, char **argv,
 	}
 	if (argc == 2 && !strcasecmp(argv[1], "wipe"))
 		return cmt_wipe_key(cc);
+	goto bad;
+control:
+	r = cmt_control_message(cc, argc, argv, result, maxlen);
+	if (r != -ENOTTY)
+		return r;
 bad:
 	DMWARN("unrecognised message received.");
 	return -EINVAL;
@@ -816,22 +852,40 @@ static struct target_type cmt_target = {
 
 static int __init cmt_init(void)
 {
-	int r = cmt_wq_init();
+	int r;
 
+	r = cmt_wq_init();
 	if (r)
-		return r;
+		goto err_wq;
+	r = cmt_percpu_init();
+	if (r)
+		goto err_percpu;
+	r = cmt_control_init();
+	if (r)
+		goto err_control;
 	r = dm_register_target(&cmt_target);
-	if (r) {
-		DMERR("register failed %d", r);
-		cmt_wq_exit();
-	}
+	if (r)
+		goto err_target;
+	return 0;
+
+err_target:
+	DMERR("register failed %d", r);
+	cmt_control_exit();
+err_control:
+	cmt_percpu_exit();
+err_percpu:
+	cmt_wq_exit();
+err_wq:
 	return r;
 }
 
 static void __exit cmt_exit(void)
 {
 	dm_unregister_target(&cmt_target);
+	cmt_control_exit();
+	cmt_percpu_exit();
 	cmt_wq_exit();
+	rcu_barrier();	/* kfree_rcu() of CPU lists */
 }
 
 module_init(cmt_init);

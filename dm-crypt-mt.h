@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * crypt-mt: dm-crypt's tables and on-disk format, with per-CPU transforms and
- * global per-CPU workqueues.
+ * crypt-mt: dm-crypt's tables and on-disk format, with per-CPU transforms,
+ * global per-CPU workers and the crypto of one large bio spread over idle
+ * CPUs.
  *
  * Where things live:
  *   dm-crypt-mt.c  table parsing, keys, target ops (ctr/dtr/map/status/message)
- *   io.c           the data path: clone, convert, complete
- *   percpu.c       per-CPU transforms of a mapping
- *   workqueue.c    the global queues and the "nested in our own worker" test
+ *   io.c           one bio: clone, reserves, submit, complete
+ *   convert.c      the crypto of one bio: chunks, helpers on other CPUs
+ *   workqueue.c    the global per-CPU workers, CPU load and CPU choice
+ *   control.c      runtime controls (module parameters, per-mapping messages)
+ *                  and the per-CPU counters in debugfs
+ *   percpu.c       per-CPU transforms of a mapping (made for online CPUs)
  *   essiv.c, iv.c  IV generators
  */
 #ifndef _DM_CRYPT_MT_H
@@ -15,11 +19,14 @@
 
 #include <linux/bio.h>
 #include <linux/blk_types.h>
+#include <linux/completion.h>
 #include <linux/device-mapper.h>
+#include <linux/llist.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/scatterlist.h>
-#include <linux/workqueue.h>
+#include <linux/wait.h>
 #include <crypto/skcipher.h>
 
 #define CMT_TARGET_NAME	"crypt-mt"
@@ -38,13 +45,13 @@ struct cmt_iv_ops {
 	/* Derive IV keys from cc->key after every key change. */
 	int (*init)(struct cmt_config *cc);
 	int (*wipe)(struct cmt_config *cc);
-	/* Before the cipher runs on one sector, and after it. */
+	/* Before the cipher runs on one sector, and after it.  Any context. */
 	int (*gen)(struct cmt_config *cc, u8 *iv, struct cmt_sector *s);
 	int (*post)(struct cmt_config *cc, u8 *iv, struct cmt_sector *s);
 	unsigned int flags;
 };
 
-/* The generator needs a per-CPU block cipher (struct cmt_cpu::ivc). */
+/* The generator needs a per-CPU block cipher (struct cmt_tfms::ivc). */
 #define CMT_IV_CIPHER	BIT(0)
 
 const struct cmt_iv_ops *cmt_iv_lookup(const char *name);
@@ -53,37 +60,63 @@ extern const struct cmt_iv_ops cmt_iv_essiv_ops;
 /* ---- per-CPU transforms (percpu.c) ---- */
 
 /*
- * One set per possible CPU.  The transforms are only a locality choice: a
- * tfm's key schedule is read-only while I/O runs, so any CPU may use any
- * slot and a task that migrates mid-bio stays correct.  All request state is
- * per I/O (struct cmt_io), never per CPU.
+ * One set of transforms: the cipher of each key part and, for ESSIV/EBOIV,
+ * the IV block cipher of each key part.  A set is made for every CPU that
+ * is online while the mapping exists (CPU hotplug callback) and kept until
+ * the mapping goes.  Sets are only a locality choice: a keyed transform is
+ * read-only while I/O runs, so any CPU may use any set and a task that
+ * migrates mid-bio stays correct.  All request state is per I/O, never per
+ * CPU (the seed patch's per-CPU request broke when a work item slept).
  */
-struct cmt_cpu {
-	/* IV cipher (ESSIV or EBOIV), [tfms_count], NULL when unused. */
-	struct crypto_cipher **ivc;
-	struct crypto_skcipher *tfms[];
+struct cmt_tfms {
+	struct crypto_cipher **ivc;	/* [tfms_count] or NULL */
+	struct crypto_skcipher *tfms[];	/* [tfms_count] */
 };
 
-int cmt_cpu_alloc(struct cmt_config *cc, const char *cipher_api,
+/* The alloc_percpu part of a mapping: which set a CPU uses. */
+struct cmt_cpu {
+	struct cmt_tfms *set;		/* NULL until the CPU was online */
+};
+
+int cmt_tfms_init(struct cmt_config *cc, const char *cipher_api,
 		  const char *ivc_name);
-void cmt_cpu_free(struct cmt_config *cc);
-int cmt_cpu_setkey(struct cmt_config *cc);
-int cmt_cpu_set_ivc_key(struct cmt_config *cc, unsigned int idx,
-			const u8 *key, unsigned int len);
-struct crypto_skcipher *cmt_any_tfm(struct cmt_config *cc);
+int cmt_tfms_online(struct cmt_config *cc);
+void cmt_tfms_free(struct cmt_config *cc);
+int cmt_tfms_setkey(struct cmt_config *cc);
+int cmt_tfms_set_ivc_key(struct cmt_config *cc, unsigned int idx,
+			 const u8 *key, unsigned int len);
+int cmt_percpu_init(void);
+void cmt_percpu_exit(void);
 
 /* ---- the mapping ---- */
 
 enum cmt_flags {
 	CMT_SUSPENDED,
 	CMT_KEY_VALID,
-	/* stock dm-crypt's performance flags, kept for the status line */
+	/* stock dm-crypt's performance flags */
 	CMT_SAME_CPU,
 	CMT_HIGH_PRIORITY,
 	CMT_NO_OFFLOAD,
 	CMT_NO_READ_WQ,
 	CMT_NO_WRITE_WQ,
 	CMT_IV_LARGE_SECTORS,
+};
+
+/* Runtime controls: module parameters, each overridable per mapping. */
+enum cmt_knob {
+	CMT_INLINE_MAX,		/* bytes: bios up to this are converted in place */
+	CMT_SPREAD_MAX,		/* CPUs one bio may use, 0: as many as chunks */
+	CMT_SPREAD_MIN,		/* bytes: smaller bios are not spread */
+	CMT_CHUNK_SIZE,		/* bytes converted by one CPU at a time */
+	CMT_NR_KNOBS
+};
+
+#define CMT_KNOB_UNSET	UINT_MAX
+
+/* A CPU list for the `cpus` control, replaced as a whole (RCU). */
+struct cmt_cpus {
+	struct rcu_head rcu;
+	struct cpumask mask;		/* allocated to cpumask_size() */
 };
 
 struct cmt_config {
@@ -98,7 +131,16 @@ struct cmt_config {
 	void *iv_private;
 	unsigned int iv_size;
 
+	/* transforms: per CPU, made for online CPUs (percpu.c) */
 	struct cmt_cpu __percpu *cpu;
+	struct cmt_tfms *any_set;	/* the first set made */
+	struct hlist_node cpuhp_node;
+	bool cpuhp_added;
+	struct mutex tfms_lock;		/* set creation vs. key changes */
+	char driver[CRYPTO_MAX_ALG_NAME];	/* every set uses these drivers */
+	char ivc_driver[CRYPTO_MAX_ALG_NAME];
+	u8 *ivc_keys;			/* IV cipher keys, kept for new sets */
+	unsigned int ivc_key_len;
 	unsigned int tfms_count;
 
 	unsigned int sector_size;
@@ -106,14 +148,24 @@ struct cmt_config {
 
 	/* Layout of the per-bio data: struct cmt_io, request, IVs */
 	unsigned int per_bio_data_size;
-	unsigned int req_offset;
-	unsigned int iv_offset_in_io;
+	unsigned int conv_req_offset;	/* of the request, from a cmt_conv */
+	unsigned int conv_iv_offset;	/* of the IVs, from a cmt_conv */
 	unsigned int iv_align;		/* the transform's alignmask + 1 */
 
 	mempool_t page_pool;		/* write bounce pages */
 	struct bio_set write_bs;	/* write clones */
 	struct bio_set read_bs;		/* read clones */
 	struct mutex alloc_lock;	/* serialises blocking page allocation */
+	atomic_t pages_out;		/* bounce pages in flight */
+	wait_queue_head_t pages_wait;	/* for pages_out to drop below the cap */
+
+	mempool_t helper_pool;		/* chunk state for helpers on other CPUs */
+	atomic_t helpers_out;		/* helper states not yet returned */
+	bool is_client;			/* counted in the bounce-page cap */
+
+	/* per-mapping controls; CMT_KNOB_UNSET: the module parameter */
+	unsigned int knobs[CMT_NR_KNOBS];
+	struct cmt_cpus __rcu *cpus;	/* NULL: the module parameter */
 
 	unsigned long flags;
 
@@ -128,17 +180,77 @@ static inline unsigned int cmt_subkey_size(struct cmt_config *cc)
 	return (cc->key_size - cc->key_extra_size) >> ilog2(cc->tfms_count);
 }
 
-/* The local CPU's set; see struct cmt_cpu for why a stale answer is fine. */
-static inline struct cmt_cpu *cmt_cpu_near(struct cmt_config *cc)
+/*
+ * The set of the CPU we run on, or any set if that CPU has none (it came
+ * online while the set could not be made).  See struct cmt_tfms for why a
+ * stale answer after a migration is fine.
+ */
+static inline struct cmt_tfms *cmt_tfms_near(struct cmt_config *cc)
 {
-	return per_cpu_ptr(cc->cpu, raw_smp_processor_id());
+	struct cmt_tfms *set;
+
+	set = READ_ONCE(per_cpu_ptr(cc->cpu, raw_smp_processor_id())->set);
+	return set ?: cc->any_set;
 }
 
-/* ---- the data path (io.c) ---- */
+static inline struct crypto_skcipher *cmt_any_tfm(struct cmt_config *cc)
+{
+	return cc->any_set->tfms[0];
+}
+
+/* ---- jobs for the per-CPU workers (workqueue.c) ---- */
+
+/*
+ * A job is run by the worker of one CPU.  Workers only convert: a job never
+ * waits for memory, for a bio or for another job, and never submits a bio,
+ * so every job finishes however the workers are shared between mappings.
+ */
+struct cmt_job {
+	struct llist_node node;
+	void (*fn)(struct cmt_job *job);
+};
+
+int cmt_wq_init(void);
+void cmt_wq_exit(void);
+void cmt_queue_job(struct cmt_job *job, void (*fn)(struct cmt_job *job),
+		   unsigned int cpu, bool high);
+bool cmt_in_own_worker(void);
+
+/* CPU load: participants converting on (or queued to) a CPU. */
+void cmt_load_add(unsigned int cpu, int n);
+int cmt_home_cpu(struct cmt_config *cc);
+unsigned int cmt_pick_helpers(struct cmt_config *cc, unsigned int self,
+			      unsigned int want, unsigned int *cpus);
+
+/* ---- controls and counters (control.c) ---- */
+
+unsigned int cmt_knob(struct cmt_config *cc, enum cmt_knob k);
+const struct cpumask *cmt_allowed_cpus(struct cmt_config *cc);
+bool cmt_cpu_allowed(struct cmt_config *cc, unsigned int cpu);
+void cmt_control_init_mapping(struct cmt_config *cc);
+int cmt_control_message(struct cmt_config *cc, unsigned int argc, char **argv,
+			char *result, unsigned int maxlen);
+void cmt_control_free(struct cmt_config *cc);
+int cmt_control_init(void);
+void cmt_control_exit(void);
+
+struct cmt_stats {
+	u64 bios;	/* bios whose conversion started here */
+	u64 inl;	/* ... in place, without a queue hop */
+	u64 queued;	/* ... in this CPU's worker */
+	u64 bytes;	/* bytes converted here, by anyone */
+	u64 sent;	/* helper jobs sent from here to other CPUs */
+	u64 helped;	/* chunks converted here for bios started elsewhere */
+	u64 wasted;	/* helper jobs run here that found nothing left */
+};
+DECLARE_PER_CPU(struct cmt_stats, cmt_stats);
+#define cmt_count(field, n)	this_cpu_add(cmt_stats.field, n)
+
+/* ---- the crypto of one bio (convert.c) ---- */
 
 /* What one IV generator call sees of a sector. */
 struct cmt_sector {
-	struct cmt_cpu *pc;
+	struct cmt_tfms *set;
 	sector_t iv_sector;
 	unsigned int key_index;
 	bool write;
@@ -146,17 +258,22 @@ struct cmt_sector {
 	struct scatterlist *sg_out;	/* one sector of output */
 };
 
+/* Where a participant runs, which says what it may do. */
+enum cmt_ctx {
+	CMT_ATOMIC,	/* may not sleep: async requests continue in a worker */
+	CMT_WORKER,	/* our worker: may sleep, never waits */
+	CMT_MAP,	/* the submitting task: may sleep and wait */
+};
+
 /*
- * A run of sectors converted in one go on one CPU.  A bio is one chunk
- * today; the state is kept here and not in cmt_io so that a large bio can
- * later be cut into chunks that run on several CPUs, each finishing through
- * cmt_io_put().
+ * One participant in the conversion of a bio: the task or job that started
+ * it (state in the per-bio data) or a helper on another CPU (state in a
+ * struct cmt_helper).  It takes chunks until none is left.  Followed in
+ * memory by its skcipher request and its IVs.
  */
-struct cmt_chunk {
+struct cmt_conv {
 	struct cmt_io *io;
-	struct bio *bio_in;
-	struct bio *bio_out;		/* == bio_in for reads (in place) */
-	struct bvec_iter iter_in;
+	struct bvec_iter iter_in;	/* what is left of the current chunk */
 	struct bvec_iter iter_out;
 	sector_t cc_sector;		/* 512-byte units, iv_offset included */
 	struct skcipher_request *req;
@@ -164,34 +281,53 @@ struct cmt_chunk {
 	u8 *org_iv;			/* IV as generated, for post() */
 	struct scatterlist sg_in;
 	struct scatterlist sg_out;
-	struct cmt_sector s;		/* the sector being converted */
-	struct work_struct work;	/* continuation in a worker */
+	struct cmt_sector s;
+	enum cmt_ctx ctx;
+	bool helper;
+	unsigned int load_cpu;		/* where cmt_load_add() counted it */
+	unsigned int chunk_len;		/* of the chunk held, 0: none */
+	unsigned int chunks;		/* chunks converted */
+	struct cmt_job job;		/* to run queued, or continue after async */
 };
 
-/* Per bio, in dm_per_bio_data(); followed by the chunk's request and IVs. */
+/* Per bio, in dm_per_bio_data(); followed by the starter's request and IVs. */
 struct cmt_io {
 	struct cmt_config *cc;
 	struct bio *base_bio;
 	struct bio *clone;		/* write: encrypted bounce bio */
 	sector_t sector;		/* offset in the target */
-	atomic_t pending;		/* chunks still converting, +1 for the starter */
 	blk_status_t status;
-	struct work_struct work;
-	struct cmt_chunk chunk;
+	bool write;
+
+	/* the data, cut into nr_chunks chunks of chunk_bytes */
+	struct bio *bio_in;
+	struct bio *bio_out;		/* == bio_in for reads (in place) */
+	struct bvec_iter iter_in;
+	struct bvec_iter iter_out;
+	unsigned int chunk_bytes;
+	unsigned int nr_chunks;
+	atomic_t next_chunk;		/* the next one to take */
+	atomic_t pending;		/* participants not finished */
+	struct cmt_helper *helpers;	/* sent to other CPUs, NULL-terminated */
+	struct completion done;		/* writes: map waits for the last one */
+
+	struct cmt_conv conv;		/* the starter; must be last */
 };
 
+void cmt_convert_bio(struct cmt_io *io, enum cmt_ctx ctx, bool may_spread);
+void cmt_convert_queued(struct cmt_io *io, bool may_spread);
+void cmt_convert_helpers_drained(struct cmt_config *cc);
+unsigned int cmt_helper_size(struct cmt_config *cc);
+
+/* ---- one bio (io.c) ---- */
+
 void cmt_io_map(struct cmt_config *cc, struct bio *bio, sector_t sector);
+void cmt_io_converted(struct cmt_io *io);
 unsigned int cmt_io_data_size(struct cmt_config *cc, unsigned int reqsize,
 			      unsigned int alignmask);
-
-/* ---- queues (workqueue.c) ---- */
-
-int cmt_wq_init(void);
-void cmt_wq_exit(void);
-void cmt_queue_crypt(struct cmt_config *cc, struct work_struct *work,
-		     work_func_t fn);
-void cmt_queue_io(struct work_struct *work, work_func_t fn);
-bool cmt_in_own_worker(void);
-bool cmt_is_own_work(struct work_struct *w);
+void cmt_io_add_client(struct cmt_config *cc);
+void cmt_io_del_client(struct cmt_config *cc);
+unsigned long cmt_io_pages_cap(struct cmt_config *cc);
+long cmt_io_pages_in_flight(void);
 
 #endif

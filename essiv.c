@@ -2,7 +2,7 @@
 /*
  * ESSIV: IV = E_salt(le64 sector), salt = hash(subkey).  The same bytes as
  * the kernel's essiv() template that stock dm-crypt uses, but the salted
- * cipher is one of the mapping's per-CPU transforms (struct cmt_cpu::ivc)
+ * cipher is one of the mapping's per-CPU transforms (struct cmt_tfms::ivc)
  * instead of a single shared one.  One salt per key part, as the template
  * hashes the subkey it is given.
  */
@@ -28,7 +28,6 @@ static void essiv_dtr(struct cmt_config *cc)
 static int essiv_ctr(struct cmt_config *cc, struct dm_target *ti,
 		     const char *opts)
 {
-	struct cmt_cpu *pc = per_cpu_ptr(cc->cpu, cpumask_first(cpu_possible_mask));
 	struct cmt_essiv *e;
 
 	if (!opts) {
@@ -50,7 +49,7 @@ static int essiv_ctr(struct cmt_config *cc, struct dm_target *ti,
 		ti->error = "Error initializing ESSIV hash";
 		return r;
 	}
-	if (crypto_cipher_blocksize(pc->ivc[0]) != cc->iv_size) {
+	if (crypto_cipher_blocksize(cc->any_set->ivc[0]) != cc->iv_size) {
 		ti->error = "Block size of ESSIV cipher does not match IV size of block cipher";
 		return -EINVAL;
 	}
@@ -73,7 +72,7 @@ static int essiv_init(struct cmt_config *cc)
 		r = crypto_shash_tfm_digest(e->hash, cc->key + i * subkey_size,
 					    subkey_size, salt);
 		if (!r)
-			r = cmt_cpu_set_ivc_key(cc, i, salt, salt_size);
+			r = cmt_tfms_set_ivc_key(cc, i, salt, salt_size);
 	}
 	kfree_sensitive(salt);
 	return r;
@@ -90,7 +89,7 @@ static int essiv_gen(struct cmt_config *cc, u8 *iv, struct cmt_sector *s)
 {
 	memset(iv, 0, cc->iv_size);
 	*(__le64 *)iv = cpu_to_le64(s->iv_sector);
-	crypto_cipher_encrypt_one(s->pc->ivc[s->key_index], iv, iv);
+	crypto_cipher_encrypt_one(s->set->ivc[s->key_index], iv, iv);
 	return 0;
 }
 

@@ -1,207 +1,104 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The data path of one bio, from map to completion.
+ * One bio, from map to completion.
  *
- * Write: map -> [crypt queue, submitter's CPU] alloc bounce clone, encrypt
- *        -> submit clone -> clone endio frees pages, ends the bio.
- * Read:  map -> clone shares the bio's pages, submitted at once -> clone
- *        endio -> [crypt queue, completing CPU] decrypt in place -> end bio.
+ * Write: map [submitting task] -> room under the bounce-page cap -> bounce
+ *        clone from the mapping's reserve -> encrypt, here and in helpers
+ *        on idle CPUs (convert.c) -> wait for them -> submit the clone ->
+ *        endio frees the pages and ends the bio.
+ * Read:  map -> clone sharing the bio's pages -> submit -> endio [any
+ *        context] -> decrypt in place: right there when the context allows
+ *        it, else the starter goes to a worker; helpers when it is large ->
+ *        the last participant ends the bio.
  *
- * Inline instead of queued: a small bio (inline_max), or any bio when the
- * table says no_write_workqueue / no_read_workqueue: a write in map, if its
- * bounce pages come without sleeping; a read in its completion, if that is
- * not hard-IRQ context with interrupts off.  And either one when it was
- * submitted from inside one of our own workers (crypt-mt on crypt-mt).
- *
- * Memory: each mapping has its own bounce-page pool and two bio sets, one
- * for write clones and one for read clones.  A worker that blocks on the
- * write pool waits only for write completions, which need no worker; a read
- * blocked on its bio set sits on the io queue, not in front of the
- * decryptions that free read clones.  map() itself never sleeps on a
- * reserve: bios it submitted are parked on current->bio_list until it
- * returns, so waiting there for them could wait forever.
+ * Memory, and why no wait can cross mappings.  Each mapping has its own
+ * bounce-page pool, write-clone and read-clone bio sets and share of the
+ * bounce-page cap.  Only the task that called map waits for them, never a
+ * worker (workqueue.c: jobs only convert).  That wait is safe:
+ *  - every element of a mapping's reserves in use belongs to a clone of
+ *    that mapping already submitted, and comes back from its completion
+ *    (endio), which needs no worker and no other mapping's progress;
+ *  - such a clone is not parked on current->bio_list behind us:
+ *    submit_bio_noacct() sends the bios a map submitted down, depth first,
+ *    before it calls the next map at the same level, and a task going to
+ *    sleep flushes its plug;
+ *  - waiting for one mapping's reserve holds nothing that another mapping
+ *    needs.
+ * A map called from inside one of our own jobs (a completion handler that
+ * submits) may not wait there: it tries without waiting and fails the bio
+ * with BLK_STS_RESOURCE when that is not enough, as stock does.
  */
-#include <linux/highmem.h>
-#include <linux/moduleparam.h>
+#include <linux/mm.h>
 #include "dm-crypt-mt.h"
 
-/*
- * Bios up to this size are converted where they are (read completion,
- * write submission) when that context allows it, since a queue hop costs
- * more than the crypto of a few KiB.  Larger ones go to the per-CPU crypt
- * queue.  no_read_workqueue / no_write_workqueue make every size inline.
- */
-static unsigned int cmt_inline_max = 16384;
-module_param_named(inline_max, cmt_inline_max, uint, 0644);
-MODULE_PARM_DESC(inline_max,
-		 "largest bio in bytes converted without a queue hop (0: only with no_*_workqueue)");
-
-static bool cmt_want_inline(struct cmt_config *cc, struct bio *bio, int flag)
-{
-	return test_bit(flag, &cc->flags) ||
-	       bio->bi_iter.bi_size <= READ_ONCE(cmt_inline_max);
-}
-
-static void cmt_write_work(struct work_struct *work);
-static void cmt_read_work(struct work_struct *work);
-static void cmt_read_submit_work(struct work_struct *work);
-static void cmt_chunk_work(struct work_struct *work);
-
-bool cmt_is_own_work(struct work_struct *w)
-{
-	return w->func == cmt_write_work || w->func == cmt_read_work ||
-	       w->func == cmt_read_submit_work || w->func == cmt_chunk_work;
-}
+/* ---- the bounce-page cap ---- */
 
 /*
- * Per-bio data: struct cmt_io, then the chunk's skcipher request with the
- * transform's request context, then two IVs, the first aligned as the
- * transform asks.  Returns the size and records the offsets.
+ * Stock's rule: bounce pages in flight are limited to 2 % of memory,
+ * shared equally by the mappings, but each mapping may always have one
+ * largest bio in flight.
  */
-unsigned int cmt_io_data_size(struct cmt_config *cc, unsigned int reqsize,
-			      unsigned int alignmask)
-{
-	unsigned int size;
+static atomic_long_t cmt_pages_total;
+static atomic_t cmt_clients;
 
-	cc->req_offset = ALIGN(sizeof(struct cmt_io),
-			       __alignof__(struct skcipher_request));
-	size = cc->req_offset + sizeof(struct skcipher_request) + reqsize;
-	/* worst-case padding: per-bio data is only ARCH_KMALLOC_MINALIGN aligned */
-	cc->iv_offset_in_io = size;
-	cc->iv_align = alignmask + 1;
-	size += alignmask + 2 * cc->iv_size;
-	return ALIGN(size, ARCH_KMALLOC_MINALIGN);
+void cmt_io_add_client(struct cmt_config *cc)
+{
+	atomic_inc(&cmt_clients);
 }
 
-static void cmt_chunk_init(struct cmt_io *io, struct bio *in, struct bio *out,
-			   bool write)
+void cmt_io_del_client(struct cmt_config *cc)
 {
-	struct cmt_config *cc = io->cc;
-	struct cmt_chunk *ch = &io->chunk;
-	u8 *p = (u8 *)io + cc->iv_offset_in_io;
-
-	ch->io = io;
-	ch->bio_in = in;
-	ch->bio_out = out;
-	ch->iter_in = in->bi_iter;
-	ch->iter_out = out->bi_iter;
-	ch->cc_sector = io->sector + cc->iv_offset;
-	ch->req = (struct skcipher_request *)((u8 *)io + cc->req_offset);
-	ch->iv = PTR_ALIGN(p, cc->iv_align);
-	ch->org_iv = ch->iv + cc->iv_size;
-	ch->s.write = write;
-	ch->s.sg_in = &ch->sg_in;
-	ch->s.sg_out = &ch->sg_out;
-	atomic_inc(&io->pending);
+	atomic_dec(&cmt_clients);
 }
 
-/* The cipher is done with the current sector: IV post-processing, next. */
-static int cmt_chunk_sector_done(struct cmt_chunk *ch)
+unsigned long cmt_io_pages_cap(struct cmt_config *cc)
 {
-	struct cmt_config *cc = ch->io->cc;
-	int r = 0;
+	unsigned long share = totalram_pages() / 50;
 
-	if (cc->iv_ops && cc->iv_ops->post)
-		r = cc->iv_ops->post(cc, ch->org_iv, &ch->s);
-	bio_advance_iter(ch->bio_in, &ch->iter_in, cc->sector_size);
-	bio_advance_iter(ch->bio_out, &ch->iter_out, cc->sector_size);
-	ch->cc_sector += 1 << cc->sector_shift;
-	return r;
+	share /= max(atomic_read(&cmt_clients), 1);
+	return max_t(unsigned long, share, BIO_MAX_VECS);
 }
 
-static void cmt_chunk_async_done(struct crypto_async_request *areq, int err);
-
-#define CMT_REQ_SLEEP	(CRYPTO_TFM_REQ_MAY_SLEEP | CRYPTO_TFM_REQ_MAY_BACKLOG)
-#define CMT_REQ_ATOMIC	CRYPTO_TFM_REQ_MAY_BACKLOG
+long cmt_io_pages_in_flight(void)
+{
+	return atomic_long_read(&cmt_pages_total);
+}
 
 /*
- * Convert the sectors of a chunk, reading from @in and writing to @out (the
- * same bio for reads: decryption is in place).
- *
- * @can_sleep: we are in a task that may sleep (a worker, or map); an
- * asynchronous transform is then waited for.  Otherwise (softirq, read
- * completion with no_read_workqueue) nothing here sleeps, and a transform
- * that goes asynchronous gets cmt_chunk_async_done() as callback, which
- * hands the rest of the chunk to a worker.
- *
- * Returns 0 when every sector is done, -EINPROGRESS when the chunk now
- * belongs to the callback, another error when the chunk failed.
+ * Account @nr bounce pages to @cc.  Over its share and with pages in
+ * flight (whose completions make room), the submitting task waits; with
+ * nothing in flight a mapping always gets its pages.
  */
-static int cmt_convert(struct cmt_chunk *ch, bool can_sleep)
+static void cmt_pages_get(struct cmt_config *cc, unsigned int nr,
+			  bool may_wait)
 {
-	struct cmt_config *cc = ch->io->cc;
-	struct skcipher_request *req = ch->req;
-	DECLARE_CRYPTO_WAIT(wait);
-	int r;
+	unsigned long cap = cmt_io_pages_cap(cc);
+	unsigned int out;
 
-	ch->s.pc = cmt_cpu_near(cc);
-	while (ch->iter_in.bi_size) {
-		struct bio_vec bv_in = bio_iter_iovec(ch->bio_in, ch->iter_in);
-		struct bio_vec bv_out = bio_iter_iovec(ch->bio_out, ch->iter_out);
-
-		if (unlikely(bv_in.bv_len & (cc->sector_size - 1) ||
-			     bv_out.bv_len & (cc->sector_size - 1)))
-			return -EIO;
-
-		ch->s.iv_sector = ch->cc_sector;
-		if (test_bit(CMT_IV_LARGE_SECTORS, &cc->flags))
-			ch->s.iv_sector >>= cc->sector_shift;
-		/* stock picks the key from the 512-byte sector number */
-		ch->s.key_index = ch->cc_sector & (cc->tfms_count - 1);
-
-		sg_init_table(&ch->sg_in, 1);
-		sg_set_page(&ch->sg_in, bv_in.bv_page, cc->sector_size,
-			    bv_in.bv_offset);
-		sg_init_table(&ch->sg_out, 1);
-		sg_set_page(&ch->sg_out, bv_out.bv_page, cc->sector_size,
-			    bv_out.bv_offset);
-
-		if (cc->iv_ops) {
-			r = cc->iv_ops->gen(cc, ch->org_iv, &ch->s);
-			if (r)
-				return r;
-			memcpy(ch->iv, ch->org_iv, cc->iv_size);
-		}
-
-		/*
-		 * With MAY_BACKLOG, -EBUSY means "queued behind others", never
-		 * "dropped": the request is owned by the transform either way,
-		 * so a sector is never submitted twice (tcw and lmk change the
-		 * data in gen/post and must run exactly once per sector).
-		 */
-		skcipher_request_set_tfm(req, ch->s.pc->tfms[ch->s.key_index]);
-		if (can_sleep)
-			skcipher_request_set_callback(req, CMT_REQ_SLEEP,
-						      crypto_req_done, &wait);
-		else
-			skcipher_request_set_callback(req, CMT_REQ_ATOMIC,
-						      cmt_chunk_async_done, ch);
-		skcipher_request_set_crypt(req, &ch->sg_in, &ch->sg_out,
-					   cc->sector_size, ch->iv);
-		r = ch->s.write ? crypto_skcipher_encrypt(req) :
-				  crypto_skcipher_decrypt(req);
-		if (r == -EINPROGRESS || r == -EBUSY) {
-			if (!can_sleep)
-				return -EINPROGRESS;
-			r = crypto_wait_req(r, &wait);
-		}
-		if (r)
-			return r;
-		r = cmt_chunk_sector_done(ch);
-		if (r)
-			return r;
-		if (can_sleep)
-			cond_resched();
+	for (;;) {
+		out = atomic_add_return(nr, &cc->pages_out);
+		if (out <= cap || out == nr || !may_wait)
+			break;
+		atomic_sub(nr, &cc->pages_out);
+		if (wq_has_sleeper(&cc->pages_wait))
+			wake_up(&cc->pages_wait);
+		wait_event(cc->pages_wait,
+			   atomic_read(&cc->pages_out) + nr <= cap ||
+			   !atomic_read(&cc->pages_out));
 	}
-	return 0;
+	atomic_long_add(nr, &cmt_pages_total);
 }
 
-/* Record the first error of any chunk; the bio fails with it. */
-static void cmt_io_error(struct cmt_io *io, blk_status_t status)
+/* Any context. */
+static void cmt_pages_put(struct cmt_config *cc, unsigned int nr)
 {
-	if (status)
-		cmpxchg(&io->status, BLK_STS_OK, status);
+	atomic_long_sub(nr, &cmt_pages_total);
+	atomic_sub(nr, &cc->pages_out);
+	if (wq_has_sleeper(&cc->pages_wait))
+		wake_up(&cc->pages_wait);
 }
+
+/* ---- the end ---- */
 
 static void cmt_io_end(struct cmt_io *io)
 {
@@ -212,56 +109,19 @@ static void cmt_io_end(struct cmt_io *io)
 	bio_endio(base);
 }
 
-static void cmt_write_converted(struct cmt_io *io);
-
-/*
- * Drop one reference: a chunk that finished or the starter.  The last one
- * sends the ciphertext of a write down, or ends a read.
- */
-static void cmt_io_put(struct cmt_io *io)
+static void cmt_io_fail(struct cmt_io *io, blk_status_t status)
 {
-	if (!atomic_dec_and_test(&io->pending))
-		return;
-	if (bio_data_dir(io->base_bio) == WRITE)
-		cmt_write_converted(io);
+	io->status = status;
+	cmt_io_end(io);
+}
+
+/* convert.c: the last participant is done with the data. */
+void cmt_io_converted(struct cmt_io *io)
+{
+	if (io->write)
+		complete(&io->done);	/* cmt_write() waits for this */
 	else
 		cmt_io_end(io);
-}
-
-static void cmt_chunk_run(struct cmt_chunk *ch, bool can_sleep)
-{
-	struct cmt_io *io = ch->io;
-	int r = cmt_convert(ch, can_sleep);
-
-	if (r == -EINPROGRESS)
-		return;		/* cmt_chunk_async_done() owns the chunk */
-	cmt_io_error(io, r ? BLK_STS_IOERR : BLK_STS_OK);
-	cmt_io_put(io);
-}
-
-static void cmt_chunk_work(struct work_struct *work)
-{
-	cmt_chunk_run(container_of(work, struct cmt_chunk, work), true);
-}
-
-/*
- * Completion of a request that went asynchronous while we could not wait
- * (see cmt_convert).  Any context.  The rest of the chunk goes to a worker.
- */
-static void cmt_chunk_async_done(struct crypto_async_request *areq, int err)
-{
-	struct cmt_chunk *ch = areq->data;
-
-	if (err == -EINPROGRESS)
-		return;
-	if (!err)
-		err = cmt_chunk_sector_done(ch);
-	if (err) {
-		cmt_io_error(ch->io, BLK_STS_IOERR);
-		cmt_io_put(ch->io);
-		return;
-	}
-	cmt_queue_crypt(ch->io->cc, &ch->work, cmt_chunk_work);
 }
 
 /* ---- writes ---- */
@@ -275,23 +135,28 @@ static void cmt_free_pages(struct cmt_config *cc, struct bio *clone)
 		mempool_free(bv->bv_page, &cc->page_pool);
 }
 
+/* Any context. */
 static void cmt_write_endio(struct bio *clone)
 {
 	struct cmt_io *io = clone->bi_private;
+	struct cmt_config *cc = io->cc;
+	unsigned int nr = clone->bi_vcnt;
 
-	cmt_io_error(io, clone->bi_status);
-	cmt_free_pages(io->cc, clone);
+	if (clone->bi_status)
+		io->status = clone->bi_status;
+	cmt_free_pages(cc, clone);
 	bio_put(clone);
+	cmt_pages_put(cc, nr);
 	cmt_io_end(io);
 }
 
 /*
- * A bio of bounce pages as large as the original.  With @may_block false
- * (map) nothing waits; NULL means "retry from a worker".  Blocking callers
- * take alloc_lock so that two large writes cannot each hold half of the
- * pool and wait for the other half forever.
+ * A bio of bounce pages as large as the original.  First without waiting;
+ * then, if @may_wait, from the reserves with GFP_NOIO (see the top of the
+ * file).  Waiting callers take alloc_lock so that two large writes cannot
+ * each hold half of the pool and wait for the other half forever.
  */
-static struct bio *cmt_alloc_write_clone(struct cmt_io *io, bool may_block)
+static struct bio *cmt_alloc_write_clone(struct cmt_io *io, bool may_wait)
 {
 	struct cmt_config *cc = io->cc;
 	struct bio *base = io->base_bio;
@@ -328,102 +193,108 @@ retry:
 	return clone;
 
 fail:
+	/* mempool_alloc() and bio_alloc_bioset() never fail with GFP_NOIO */
 	if (gfp & __GFP_DIRECT_RECLAIM) {
-		/* mempool_alloc() and bio_alloc_bioset() wait with GFP_NOIO */
 		mutex_unlock(&cc->alloc_lock);
-		WARN_ON_ONCE(1);
 		return NULL;
 	}
-	if (!may_block)
+	if (!may_wait)
 		return NULL;
 	gfp = GFP_NOIO;
 	goto retry;
 }
 
-/* All chunks encrypted: send the ciphertext down, or fail the bio. */
-static void cmt_write_converted(struct cmt_io *io)
+/*
+ * Encrypt into bounce pages and send them down, all from the submitting
+ * task: it converts a share itself when the mapping may use its CPU, waits
+ * for the helpers (jobs that always finish), and submits.
+ */
+static void cmt_write(struct cmt_io *io, bool nested)
 {
+	struct cmt_config *cc = io->cc;
+	struct bio *base = io->base_bio;
+	unsigned int nr = DIV_ROUND_UP(base->bi_iter.bi_size, PAGE_SIZE);
+	bool spread;
+
+	if (!nested)
+		might_sleep();
+	cmt_pages_get(cc, nr, !nested);
+	io->clone = cmt_alloc_write_clone(io, !nested);
+	if (!io->clone) {
+		cmt_pages_put(cc, nr);
+		cmt_io_fail(io, BLK_STS_RESOURCE);
+		return;
+	}
+	io->bio_in = base;
+	io->iter_in = base->bi_iter;
+	io->bio_out = io->clone;
+	io->iter_out = io->clone->bi_iter;
+	init_completion(&io->done);
+
+	/*
+	 * Nested in our own job: no helpers, all here, since waiting for other
+	 * jobs from inside one could wait in a circle.
+	 */
+	spread = !nested && !test_bit(CMT_NO_WRITE_WQ, &cc->flags) &&
+		 !test_bit(CMT_SAME_CPU, &cc->flags);
+	if (nested || cmt_cpu_allowed(cc, raw_smp_processor_id()))
+		cmt_convert_bio(io, CMT_MAP, spread);
+	else
+		cmt_convert_queued(io, spread);
+	wait_for_completion(&io->done);
+
 	if (io->status) {
-		cmt_free_pages(io->cc, io->clone);
+		cmt_free_pages(cc, io->clone);
 		bio_put(io->clone);
+		cmt_pages_put(cc, nr);
 		cmt_io_end(io);
 		return;
 	}
-	dm_submit_bio_remap(io->base_bio, io->clone);
-}
-
-/* Returns false when the clone could not be had without blocking. */
-static bool cmt_write_convert(struct cmt_io *io, bool may_block)
-{
-	io->clone = cmt_alloc_write_clone(io, may_block);
-	if (!io->clone)
-		return false;
-	cmt_chunk_init(io, io->base_bio, io->clone, true);
-	cmt_chunk_run(&io->chunk, true);
-	cmt_io_put(io);		/* the starter */
-	return true;
-}
-
-static void cmt_write_work(struct work_struct *work)
-{
-	struct cmt_io *io = container_of(work, struct cmt_io, work);
-
-	if (!cmt_write_convert(io, true)) {
-		cmt_io_error(io, BLK_STS_RESOURCE);
-		cmt_io_end(io);
-	}
+	dm_submit_bio_remap(base, io->clone);
 }
 
 /* ---- reads ---- */
 
-static void cmt_read_decrypt(struct cmt_io *io, bool can_sleep)
-{
-	cmt_chunk_init(io, io->base_bio, io->base_bio, false);
-	cmt_chunk_run(&io->chunk, can_sleep);
-	cmt_io_put(io);		/* the starter */
-}
-
-static void cmt_read_work(struct work_struct *work)
-{
-	cmt_read_decrypt(container_of(work, struct cmt_io, chunk.work), true);
-}
-
 /*
- * Any context, hard IRQ included.  Decrypt right here (small bio, or
- * no_read_workqueue) only where that cannot stall interrupts: not in hard
- * IRQ and with interrupts on; cmt_convert() then never waits.  In our own
- * worker (stacked crypt-mt) decrypt inline too rather than queue behind
- * ourselves.
+ * Any context, hard IRQ included.  Decrypt right here when that cannot
+ * stall interrupts (not hard IRQ, interrupts on) and the mapping may use
+ * this CPU: small bios and no_read_workqueue always, large ones only when
+ * we run in a task (brd, loop, null_blk, a lower mapping's job), not in
+ * softirq.  Nothing here sleeps (CMT_ATOMIC): the driver may complete
+ * under a lock or rcu_read_lock (null_blk inside ->queue_rq), and even in
+ * one of our jobs we do not know what the code between holds.  Large bios
+ * get helpers on idle CPUs, wherever their starter runs.
  */
 static void cmt_read_endio(struct bio *clone)
 {
 	struct cmt_io *io = clone->bi_private;
 	struct cmt_config *cc = io->cc;
+	struct bio *base = io->base_bio;
 	blk_status_t status = clone->bi_status;
+	bool small, nowq, spread;
 
 	bio_put(clone);
 	if (unlikely(status)) {
-		cmt_io_error(io, status);
-		cmt_io_end(io);
+		cmt_io_fail(io, status);
 		return;
 	}
-	if (cmt_in_own_worker()) {
-		cmt_read_decrypt(io, true);
-		return;
-	}
-	if (cmt_want_inline(cc, io->base_bio, CMT_NO_READ_WQ) &&
-	    !in_hardirq() && !irqs_disabled()) {
-		cmt_read_decrypt(io, false);
-		return;
-	}
-	/*
-	 * Not io->work: with a fallback submission that item may still be
-	 * running (the read can complete before cmt_read_submit_work returns).
-	 */
-	cmt_queue_crypt(cc, &io->chunk.work, cmt_read_work);
+	io->bio_in = base;
+	io->bio_out = base;
+	io->iter_in = base->bi_iter;
+	io->iter_out = base->bi_iter;
+
+	small = base->bi_iter.bi_size <= cmt_knob(cc, CMT_INLINE_MAX);
+	nowq = test_bit(CMT_NO_READ_WQ, &cc->flags);
+	spread = !small && !nowq && !test_bit(CMT_SAME_CPU, &cc->flags);
+	if (!in_hardirq() && !irqs_disabled() &&
+	    cmt_cpu_allowed(cc, raw_smp_processor_id()) &&
+	    (small || nowq || in_task()))
+		cmt_convert_bio(io, CMT_ATOMIC, spread);
+	else
+		cmt_convert_queued(io, spread);
 }
 
-static bool cmt_read_submit(struct cmt_io *io, gfp_t gfp)
+static void cmt_read(struct cmt_io *io, bool nested)
 {
 	struct cmt_config *cc = io->cc;
 	struct bio *clone;
@@ -432,59 +303,65 @@ static bool cmt_read_submit(struct cmt_io *io, gfp_t gfp)
 	 * The clone shares the bio's pages (immutable biovecs), so the data
 	 * is decrypted in place in the original bio when the read ends.
 	 */
-	clone = bio_alloc_clone(cc->dev->bdev, io->base_bio, gfp, &cc->read_bs);
-	if (!clone)
-		return false;
+	clone = bio_alloc_clone(cc->dev->bdev, io->base_bio,
+				GFP_NOWAIT | __GFP_NOWARN, &cc->read_bs);
+	if (!clone && !nested) {
+		might_sleep();
+		clone = bio_alloc_clone(cc->dev->bdev, io->base_bio, GFP_NOIO,
+					&cc->read_bs);
+	}
+	if (!clone) {
+		cmt_io_fail(io, BLK_STS_RESOURCE);
+		return;
+	}
 	clone->bi_iter.bi_sector = cc->start + io->sector;
 	clone->bi_private = io;
 	clone->bi_end_io = cmt_read_endio;
 	dm_submit_bio_remap(io->base_bio, clone);
-	return true;
-}
-
-static void cmt_read_submit_work(struct work_struct *work)
-{
-	/* GFP_NOIO from a worker waits for read clones to come back. */
-	cmt_read_submit(container_of(work, struct cmt_io, work), GFP_NOIO);
 }
 
 /* ---- entry from map() ---- */
 
 /*
- * map() runs in the submitting task (or dm's own worker): it may sleep,
- * but has current->bio_list active, so reserves are only tried without
- * waiting here.
+ * Per-bio data: struct cmt_io, whose last member is the starter's struct
+ * cmt_conv, then that participant's skcipher request with the transform's
+ * request context, then two IVs, the first aligned as the transform asks.
+ * A helper's state has the same tail (cmt_helper_size()).
+ */
+unsigned int cmt_io_data_size(struct cmt_config *cc, unsigned int reqsize,
+			      unsigned int alignmask)
+{
+	unsigned int size;
+
+	cc->conv_req_offset = ALIGN(sizeof(struct cmt_conv),
+				    __alignof__(struct skcipher_request));
+	cc->conv_iv_offset = cc->conv_req_offset +
+			     sizeof(struct skcipher_request) + reqsize;
+	cc->iv_align = alignmask + 1;
+	/* worst-case padding: per-bio data is only ARCH_KMALLOC_MINALIGN aligned */
+	size = offsetof(struct cmt_io, conv) + cc->conv_iv_offset + alignmask +
+	       2 * cc->iv_size;
+	return ALIGN(size, ARCH_KMALLOC_MINALIGN);
+}
+
+/*
+ * map() runs in the submitting task (or dm's own worker), where sleeping
+ * is allowed: dm refuses REQ_NOWAIT bios for targets that do not declare
+ * support, and submit_bio() itself may sleep.
  */
 void cmt_io_map(struct cmt_config *cc, struct bio *bio, sector_t sector)
 {
 	struct cmt_io *io = dm_per_bio_data(bio, cc->per_bio_data_size);
+	bool nested = cmt_in_own_worker();
 
 	io->cc = cc;
 	io->base_bio = bio;
 	io->clone = NULL;
 	io->sector = sector;
 	io->status = BLK_STS_OK;
-	atomic_set(&io->pending, 1);
-
-	if (bio_data_dir(bio) == READ) {
-		if (!cmt_read_submit(io, GFP_NOWAIT | __GFP_NOWARN))
-			cmt_queue_io(&io->work, cmt_read_submit_work);
-		return;
-	}
-
-	/*
-	 * Nested in our own worker: encrypt here even if that blocks on this
-	 * mapping's reserve.  Its pages come back through write completions,
-	 * which need no worker, and the bio being mapped is not parked on
-	 * current->bio_list yet, so we never wait on something we hold.
-	 */
-	if (cmt_in_own_worker()) {
-		cmt_write_convert(io, true);
-		return;
-	}
-	/* preemptible() is false whenever we may not sleep (or cannot tell) */
-	if (cmt_want_inline(cc, bio, CMT_NO_WRITE_WQ) && preemptible() &&
-	    cmt_write_convert(io, false))
-		return;
-	cmt_queue_crypt(cc, &io->work, cmt_write_work);
+	io->write = bio_data_dir(bio) == WRITE;
+	if (io->write)
+		cmt_write(io, nested);
+	else
+		cmt_read(io, nested);
 }

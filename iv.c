@@ -86,14 +86,13 @@ static int eboiv_ctr(struct cmt_config *cc, struct dm_target *ti,
 		     const char *opts)
 {
 	struct crypto_skcipher *tfm = cmt_any_tfm(cc);
-	struct cmt_cpu *pc = per_cpu_ptr(cc->cpu, cpumask_first(cpu_possible_mask));
 
 	if (strncmp(crypto_skcipher_alg(tfm)->base.cra_name, "cbc(", 4)) {
 		ti->error = "EBOIV is supported with CBC only";
 		return -EINVAL;
 	}
 	if (crypto_skcipher_blocksize(tfm) != cc->iv_size ||
-	    crypto_cipher_blocksize(pc->ivc[0]) != cc->iv_size) {
+	    crypto_cipher_blocksize(cc->any_set->ivc[0]) != cc->iv_size) {
 		ti->error = "Block size of EBOIV cipher does not match IV size of block cipher";
 		return -EINVAL;
 	}
@@ -107,8 +106,8 @@ static int eboiv_init(struct cmt_config *cc)
 	int r = 0;
 
 	for (i = 0; i < cc->tfms_count && !r; i++)
-		r = cmt_cpu_set_ivc_key(cc, i, cc->key + i * subkey_size,
-					subkey_size);
+		r = cmt_tfms_set_ivc_key(cc, i, cc->key + i * subkey_size,
+					 subkey_size);
 	return r;
 }
 
@@ -119,7 +118,7 @@ static int eboiv_gen(struct cmt_config *cc, u8 *iv, struct cmt_sector *s)
 	memset(buf, 0, cc->iv_size);
 	*(__le64 *)buf = cpu_to_le64(s->iv_sector * cc->sector_size);
 	/* Stock uses the first transform whatever the sector's key index. */
-	crypto_cipher_encrypt_one(s->pc->ivc[0], iv, buf);
+	crypto_cipher_encrypt_one(s->set->ivc[0], iv, buf);
 	return 0;
 }
 

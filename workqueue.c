@@ -1,85 +1,79 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The global queues, made once at module load and shared by every mapping.
+ * The global workers, made once at module load and shared by every mapping,
+ * and the choice of CPUs for work.
  *
- * crypt: per-CPU (bound), CPU-intensive.  Encryption of writes and
- *        decryption of reads run here on the CPU that queued them: the
- *        submitter's for writes, the completing CPU's for reads.
- * crypt_hi: the same with WQ_HIGHPRI, for tables with high_priority.
- * io:    per-CPU, for the first stage of a read whose clone could not be
- *        allocated without sleeping in map().  It is separate from crypt
- *        so that a read blocked on its bio set never sits in front of the
- *        decryptions that free those bios.
+ * One worker per CPU and priority: a static work item on a bound
+ * (per-CPU) WQ_CPU_INTENSIVE | WQ_MEM_RECLAIM queue, draining a lock-free
+ * list of jobs that any CPU may add to (WireGuard's shape).  The items live
+ * as long as the module, so "is this task one of our workers" compares the
+ * running item's address with ours and never reads I/O state that may be
+ * gone: in a stack, an upper mapping's read completion runs inside a lower
+ * mapping's job, after the lower bio's per-bio data was freed.
  *
- * All three have WQ_MEM_RECLAIM: they are on the write-out path, so each
- * has a rescuer that makes progress when no new worker can be created.
- * When a CPU goes offline, its pending items run on the remaining CPUs
- * (the workqueue core unbinds the pool); nothing here depends on staying
- * on one CPU, so nothing is stranded.
+ * What makes sharing the workers safe (rule for every job): a job converts
+ * data and nothing else.  It never waits for memory, for a bio, for another
+ * job or for an asynchronous crypto request (its callback queues the rest),
+ * and it never submits a bio.  So a job always finishes, whatever the other
+ * mappings (stacked on each other, or on loop files on each other) are
+ * doing, and one worker per CPU is enough; the rescuer of WQ_MEM_RECLAIM
+ * runs them when no worker can be created.  Waiting for reserves, and
+ * submitting, happen in the task that called map (io.c).
+ *
+ * When a CPU goes offline, the workqueue core runs its pending items on
+ * other CPUs; nothing here depends on staying on one CPU.
  */
+#include <linux/cpumask.h>
+#include <linux/topology.h>
 #include "dm-crypt-mt.h"
 
-static struct workqueue_struct *cmt_crypt_wq;
-static struct workqueue_struct *cmt_crypt_hi_wq;
-static struct workqueue_struct *cmt_io_wq;
+struct cmt_worker {
+	struct work_struct work;
+	struct llist_head jobs;
+};
 
-static void cmt_destroy(struct workqueue_struct **wq)
-{
-	if (*wq)
-		destroy_workqueue(*wq);
-	*wq = NULL;
-}
+struct cmt_pcpu {
+	struct cmt_worker w[2];		/* normal, high priority */
+	/* participants converting on this CPU or queued to it */
+	atomic_t load;
+} ____cacheline_aligned_in_smp;
 
-int cmt_wq_init(void)
+static struct cmt_pcpu *cmt_pcpu;	/* [nr_cpu_ids] */
+static struct workqueue_struct *cmt_wq[2];
+/* where this CPU's next search for helpers starts; local use only */
+static DEFINE_PER_CPU(unsigned int, cmt_cursor);
+
+static void cmt_worker_fn(struct work_struct *work)
 {
-	cmt_crypt_wq = alloc_workqueue("kcryptd_mt",
-				       WQ_CPU_INTENSIVE | WQ_MEM_RECLAIM, 0);
-	cmt_crypt_hi_wq = alloc_workqueue("kcryptd_mt_hi", WQ_CPU_INTENSIVE |
-					  WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
-	cmt_io_wq = alloc_workqueue("kcryptd_mt_io", WQ_MEM_RECLAIM, 0);
-	if (!cmt_crypt_wq || !cmt_crypt_hi_wq || !cmt_io_wq) {
-		cmt_wq_exit();
-		return -ENOMEM;
+	struct cmt_worker *w = container_of(work, struct cmt_worker, work);
+	struct cmt_job *job, *next;
+	struct llist_node *list;
+
+	/* oldest first; a job may free itself or queue itself again */
+	list = llist_reverse_order(llist_del_all(&w->jobs));
+	llist_for_each_entry_safe(job, next, list, node) {
+		job->fn(job);
+		cond_resched();
 	}
-	return 0;
-}
-
-/* Only at module unload: no mapping exists, so nothing can be queued. */
-void cmt_wq_exit(void)
-{
-	cmt_destroy(&cmt_io_wq);
-	cmt_destroy(&cmt_crypt_hi_wq);
-	cmt_destroy(&cmt_crypt_wq);
 }
 
 /*
- * queue_work() on a per-CPU queue picks the local CPU.  From interrupt
- * context that is the CPU the I/O completed on; from a task it is the CPU
- * it runs on at that instant, which is all "the submitter's CPU" can mean.
+ * Any context.  The first job on an empty list queues the worker; while
+ * the list is not empty the worker is queued or has not yet taken it.
  */
-void cmt_queue_crypt(struct cmt_config *cc, struct work_struct *work,
-		     work_func_t fn)
+void cmt_queue_job(struct cmt_job *job, void (*fn)(struct cmt_job *job),
+		   unsigned int cpu, bool high)
 {
-	INIT_WORK(work, fn);
-	queue_work(test_bit(CMT_HIGH_PRIORITY, &cc->flags) ?
-		   cmt_crypt_hi_wq : cmt_crypt_wq, work);
-}
+	struct cmt_worker *w = &cmt_pcpu[cpu].w[high];
 
-void cmt_queue_io(struct work_struct *work, work_func_t fn)
-{
-	INIT_WORK(work, fn);
-	queue_work(cmt_io_wq, work);
+	job->fn = fn;
+	if (llist_add(&job->node, &w->jobs))
+		queue_work_on(cpu, cmt_wq[high], &w->work);
 }
 
 /*
  * True when the current task is one of our workers (or a rescuer of our
- * queues) running one of our items.  A bio submitted from there to another
- * crypt-mt device (crypt-mt stacked on crypt-mt) must be converted inline:
- * queueing it behind ourselves could leave it waiting for a rescuer that is
- * itself blocked on memory the nested bio would free.
- *
- * current_work() is per task, unlike the seed patch's per-CPU "worker"
- * pointer, which breaks as soon as a CPU has more than one worker.
+ * queues) running its item.  Only addresses are compared.
  */
 bool cmt_in_own_worker(void)
 {
@@ -88,5 +82,119 @@ bool cmt_in_own_worker(void)
 	if (!in_task() || !(current->flags & PF_WQ_WORKER))
 		return false;
 	w = current_work();
-	return w && cmt_is_own_work(w);
+	return (void *)w >= (void *)cmt_pcpu &&
+	       (void *)w < (void *)(cmt_pcpu + nr_cpu_ids);
+}
+
+void cmt_load_add(unsigned int cpu, int n)
+{
+	atomic_add(n, &cmt_pcpu[cpu].load);
+}
+
+/*
+ * The CPU where work of @cc runs when it has no better place: this one if
+ * the mapping may use it, else an allowed online CPU, on this node first.
+ * If none of the allowed CPUs is online, this one.  From preemptible
+ * context the answer may be stale by the time it is used: it is a choice
+ * of place, not a claim on a CPU.
+ */
+int cmt_home_cpu(struct cmt_config *cc)
+{
+	unsigned int self = raw_smp_processor_id(), cpu, best = self;
+	int node = cpu_to_node(self);
+	const struct cpumask *allowed;
+
+	rcu_read_lock();
+	allowed = cmt_allowed_cpus(cc);
+	if (cpumask_test_cpu(self, allowed))
+		goto out;
+	for_each_cpu_wrap(cpu, allowed, self) {
+		if (!cpu_online(cpu))
+			continue;
+		if (best == self || cpu_to_node(cpu) == node)
+			best = cpu;
+		if (cpu_to_node(cpu) == node)
+			break;
+	}
+out:
+	rcu_read_unlock();
+	return best;
+}
+
+/*
+ * Find up to @want CPUs that may help with a bio started on @self: allowed
+ * for the mapping, online, not @self, and with nothing of ours to do (load
+ * 0).  This node first, then the others; each search starts where the last
+ * one from this CPU stopped, so that submitters on different CPUs do not
+ * all pick the lowest numbers.  Each CPU found is claimed (load + 1) at
+ * once, so that concurrent searches see it busy; the caller gives back
+ * what it does not use.  The scan is bounded by the allowed CPUs, and
+ * stops as soon as enough are found.
+ */
+unsigned int cmt_pick_helpers(struct cmt_config *cc, unsigned int self,
+			      unsigned int want, unsigned int *cpus)
+{
+	unsigned int n = 0, cpu, start, pass;
+	int node = cpu_to_node(self);
+	const struct cpumask *allowed;
+
+	if (!want)
+		return 0;
+	start = (self + 1 + this_cpu_read(cmt_cursor)) % nr_cpu_ids;
+	rcu_read_lock();
+	allowed = cmt_allowed_cpus(cc);
+	for (pass = 0; pass < 2 && n < want; pass++) {
+		for_each_cpu_wrap(cpu, allowed, start) {
+			if (cpu == self || !cpu_online(cpu) ||
+			    (cpu_to_node(cpu) == node) == pass)
+				continue;
+			if (atomic_read(&cmt_pcpu[cpu].load) ||
+			    atomic_cmpxchg(&cmt_pcpu[cpu].load, 0, 1))
+				continue;
+			cpus[n++] = cpu;
+			if (n == want)
+				break;
+		}
+	}
+	rcu_read_unlock();
+	this_cpu_add(cmt_cursor, n);
+	return n;
+}
+
+/* Only at module unload: no mapping exists, so nothing can be queued. */
+void cmt_wq_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmt_wq); i++) {
+		if (cmt_wq[i])
+			destroy_workqueue(cmt_wq[i]);
+		cmt_wq[i] = NULL;
+	}
+	kfree(cmt_pcpu);
+	cmt_pcpu = NULL;
+}
+
+int cmt_wq_init(void)
+{
+	unsigned int cpu, i;
+
+	cmt_pcpu = kcalloc(nr_cpu_ids, sizeof(*cmt_pcpu), GFP_KERNEL);
+	if (!cmt_pcpu)
+		return -ENOMEM;
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		for (i = 0; i < ARRAY_SIZE(cmt_pcpu[cpu].w); i++) {
+			INIT_WORK(&cmt_pcpu[cpu].w[i].work, cmt_worker_fn);
+			init_llist_head(&cmt_pcpu[cpu].w[i].jobs);
+		}
+	}
+	cmt_wq[0] = alloc_workqueue("kcryptd_mt",
+				    WQ_CPU_INTENSIVE | WQ_MEM_RECLAIM, 0);
+	cmt_wq[1] = alloc_workqueue("kcryptd_mt_hi", WQ_CPU_INTENSIVE |
+				    WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!cmt_wq[0] || !cmt_wq[1]) {
+		cmt_wq_exit();
+		return -ENOMEM;
+	}
+	return 0;
 }
