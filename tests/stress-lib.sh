@@ -58,6 +58,7 @@ load_targets() {
 # unload_cmt -- every mapping gone, then the module must unload: a reference
 # leaked by any path (a failed constructor, a message, ...) shows up here.
 unload_cmt() {
+	if [ "$SPREAD_FORCED" = 1 ]; then spread_check; fi
 	dmsetup remove_all || fail "dmsetup remove_all failed"
 	_left=$(dmsetup ls | awk '$1 != "No" {print $1}')
 	[ -z "$_left" ] || fail "mappings left: $_left"
@@ -170,3 +171,111 @@ fio_loop_wait() {
 
 # Seconds since the epoch, for timings in the log.
 now() { date +%s; }
+
+# ---- spreading ----
+#
+# force_spread -- load crypt-mt and make it spread every bio it can: no
+# size threshold, chunks of three 512-byte sectors (chunk boundaries fall
+# inside pages, at odd places), and every read that completes outside a
+# task goes through the worker path (inline_max=0).  The parameters are
+# reset when the harness unloads the module after the test.  unload_cmt
+# then checks (spread_check) that helpers really converted chunks.
+force_spread() {
+	modprobe crypt-mt 2>/dev/null || modprobe crypt_mt || fail "cannot load crypt-mt"
+	_p=/sys/module/crypt_mt/parameters
+	{ echo 0 >$_p/spread_min && echo 1536 >$_p/chunk_size &&
+		echo 0 >$_p/inline_max && echo 0 >$_p/spread_max; } ||
+		fail "cannot set crypt-mt's spreading parameters"
+	SPREAD_FORCED=1
+	echo "spreading forced: spread_min=0 chunk_size=1536 inline_max=0"
+}
+
+# stat_sum COLUMN -- the sum over CPUs of a column of crypt-mt's counters
+# (/sys/kernel/debug/crypt-mt/stats, columns named by its header line).
+stat_sum() {
+	awk -v c="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
+		k { s += $k } END { if (!k) exit 1; print s + 0 }' /sys/kernel/debug/crypt-mt/stats
+}
+
+# stat_cpu CPU COLUMN -- one CPU's value of a column.
+stat_cpu() {
+	awk -v cpu="$1" -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
+		k && $1 == cpu { v = $k } END { if (!k) exit 1; print v + 0 }' /sys/kernel/debug/crypt-mt/stats
+}
+
+# spread_check -- helpers on other CPUs converted chunks, none was wasted on
+# every bio (fail() otherwise).
+spread_check() {
+	_h=$(stat_sum helped) || fail "cannot read crypt-mt's counters"
+	_s=$(stat_sum sent)
+	echo "spreading: $_s helper jobs sent, $_h chunks converted by helpers, $(stat_sum wasted) found nothing left"
+	[ "$_h" -gt 0 ] || fail "spreading was forced but no helper converted a chunk"
+}
+
+# ---- memory pressure ----
+#
+# hog_start -- fill a tmpfs (no swap: unreclaimable) until MemFree sits in a
+# band a little above the zones' high watermarks, and keep it there (giving
+# memory back when it drops lower) until hog_stop.  Waits up to 120 s for
+# the band (longer on a loaded host; the hog goes on filling meanwhile).
+# The in-flight bounce pages then push free memory toward the watermarks,
+# so allocations that may not wait fail and crypt-mt's reserves are used.
+# hog_stop prints the lowest MemFree seen.
+hog_start() {
+	HOG=$TMPDIR/hog
+	_high=$(awk '$1 == "high" { s += $2 } END { print s * 4 }' /proc/zoneinfo)
+	# I/O starts inside the band: leave it room for its buffers.
+	HOG_LOW=$((_high + 48 * 1024))
+	HOG_HIGH=$((HOG_LOW + 32 * 1024))
+	echo "memory: high watermarks ${_high} kB, MemFree band ${HOG_LOW}..${HOG_HIGH} kB"
+	mkdir -p "$HOG"
+	mount -t tmpfs -o size=95% hog "$HOG" || fail "mount tmpfs hog"
+	rm -f "$TMPDIR/hog.stop" "$TMPDIR/hog.ready"
+	_hog_loop &
+	HOG_PID=$!
+	_t0=$(now) _i=0
+	while [ ! -e "$TMPDIR/hog.ready" ] && [ $_i -lt 1200 ]; do
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	if [ -e "$TMPDIR/hog.ready" ]; then
+		echo "hog: MemFree in the band after $(($(now) - _t0))s"
+	else
+		echo "warning: MemFree not yet in the band after 120s (slow host?), going on"
+	fi
+}
+
+_hog_loop() {
+	n=0 minfree=
+	while [ ! -e "$TMPDIR/hog.stop" ]; do
+		free=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
+		[ -z "$minfree" ] || [ "$free" -lt "$minfree" ] && minfree=$free
+		if [ "$free" -gt "$HOG_HIGH" ]; then
+			# Half the way down at a time, at most 512 MiB, at least 1 MiB.
+			mb=$(((free - HOG_HIGH) / 2048))
+			[ $mb -gt 512 ] && mb=512
+			[ $mb -lt 1 ] && mb=1
+			n=$((n + 1))
+			fallocate -l $((mb * 1048576)) "$HOG/$n" 2>/dev/null ||
+				dd if=/dev/zero of="$HOG/$n" bs=1M count=$mb 2>/dev/null
+		elif [ "$free" -lt "$HOG_LOW" ] && [ $n -gt 0 ]; then
+			rm -f "$HOG/$n"
+			n=$((n - 1))
+		else
+			[ -e "$TMPDIR/hog.ready" ] || touch "$TMPDIR/hog.ready"
+			sleep 0.1
+		fi
+	done
+	echo "hog: held $(du -sm "$HOG" | cut -f1) MiB at the end, lowest MemFree seen ${minfree} kB"
+}
+
+# hog_stop -- end the hog and give its memory back (safe to call twice).
+hog_stop() {
+	[ -n "$HOG" ] || return 0
+	touch "$TMPDIR/hog.stop"
+	[ -n "$HOG_PID" ] && wait "$HOG_PID" 2>/dev/null
+	HOG_PID=
+	rm -f "$HOG"/* 2>/dev/null
+	umount "$HOG" 2>/dev/null
+	HOG=
+}
