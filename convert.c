@@ -121,9 +121,9 @@ static int cmt_conv_sector_done(struct cmt_conv *cv)
 
 	if (cc->iv_ops && cc->iv_ops->post)
 		r = cc->iv_ops->post(cc, cv->org_iv, &cv->s);
-	bio_advance_iter(io->bio_in, &cv->iter_in, cc->sector_size);
-	bio_advance_iter(io->bio_out, &cv->iter_out, cc->sector_size);
-	cv->cc_sector += 1 << cc->sector_shift;
+	bio_advance_iter(io->bio_in, &cv->iter_in, cv->step);
+	bio_advance_iter(io->bio_out, &cv->iter_out, cv->step);
+	cv->cc_sector += cv->step >> SECTOR_SHIFT;
 	return r;
 }
 
@@ -181,6 +181,14 @@ static int cmt_conv_chunk(struct cmt_conv *cv)
 		if (unlikely(bv_in.bv_len & (cc->sector_size - 1) ||
 			     bv_out.bv_len & (cc->sector_size - 1)))
 			return -EIO;
+		/*
+		 * One sector per request, as stock does: each has its own IV.
+		 * Without IVs and with one key (ECB, cipher_null) sectors are
+		 * independent and a whole segment gives the same bytes.
+		 */
+		cv->step = cc->sector_size;
+		if (cc->whole_segments)
+			cv->step = min(bv_in.bv_len, bv_out.bv_len);
 
 		cv->s.iv_sector = cv->cc_sector;
 		if (test_bit(CMT_IV_LARGE_SECTORS, &cc->flags))
@@ -189,10 +197,9 @@ static int cmt_conv_chunk(struct cmt_conv *cv)
 		cv->s.key_index = cv->cc_sector & (cc->tfms_count - 1);
 
 		sg_init_table(&cv->sg_in, 1);
-		sg_set_page(&cv->sg_in, bv_in.bv_page, cc->sector_size,
-			    bv_in.bv_offset);
+		sg_set_page(&cv->sg_in, bv_in.bv_page, cv->step, bv_in.bv_offset);
 		sg_init_table(&cv->sg_out, 1);
-		sg_set_page(&cv->sg_out, bv_out.bv_page, cc->sector_size,
+		sg_set_page(&cv->sg_out, bv_out.bv_page, cv->step,
 			    bv_out.bv_offset);
 
 		if (cc->iv_ops) {
@@ -216,7 +223,7 @@ static int cmt_conv_chunk(struct cmt_conv *cv)
 			skcipher_request_set_callback(req, CMT_REQ_FLAGS(cv->ctx),
 						      cmt_conv_async_done, cv);
 		skcipher_request_set_crypt(req, &cv->sg_in, &cv->sg_out,
-					   cc->sector_size, cv->iv);
+					   cv->step, cv->iv);
 		r = cv->s.write ? crypto_skcipher_encrypt(req) :
 				  crypto_skcipher_decrypt(req);
 		if (r == -EINPROGRESS || r == -EBUSY) {

@@ -410,6 +410,7 @@ static int cmt_ctr_cipher(struct dm_target *ti, char *spec, char *key)
 		goto out;
 	}
 	cmt_iv_key_parts(cc);
+	cc->whole_segments = !cc->iv_size && !cc->iv_ops && cc->tfms_count == 1;
 
 	if (cc->iv_ops && cc->iv_ops->ctr) {
 		r = cc->iv_ops->ctr(cc, ti, cs->ivopts);

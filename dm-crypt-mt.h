@@ -145,6 +145,7 @@ struct cmt_config {
 
 	unsigned int sector_size;
 	unsigned int sector_shift;	/* log2(sector_size) - SECTOR_SHIFT */
+	bool whole_segments;		/* no IV, one key: a request per segment */
 
 	/* Layout of the per-bio data: struct cmt_io, request, IVs */
 	unsigned int per_bio_data_size;
@@ -286,6 +287,7 @@ struct cmt_conv {
 	bool helper;
 	unsigned int load_cpu;		/* where cmt_load_add() counted it */
 	unsigned int chunk_len;		/* of the chunk held, 0: none */
+	unsigned int step;		/* bytes of the request in flight */
 	unsigned int chunks;		/* chunks converted */
 	struct cmt_job job;		/* to run queued, or continue after async */
 };
