@@ -778,15 +778,15 @@ static void cmt_resume(struct dm_target *ti)
 }
 
 /*
- * A refused "key ..." message may still carry key material in any argument
- * after the verb (a key set with one argument too many, say): dm frees the
- * message unwiped, so wipe them all.
+ * A refused message may still carry key material in any argument (a key
+ * set with one argument too many, "key <key>", a misspelt verb): dm frees
+ * the message unwiped, so wipe all of it.
  */
-static void cmt_wipe_key_args(unsigned int argc, char **argv)
+static void cmt_wipe_args(unsigned int argc, char **argv)
 {
 	unsigned int i;
 
-	for (i = 2; i < argc; i++)
+	for (i = 0; i < argc; i++)
 		cmt_wipe_arg(argv[i]);
 }
 
@@ -805,7 +805,7 @@ static int cmt_message(struct dm_target *ti, unsigned int argc, char **argv,
 		goto bad;
 	if (!test_bit(CMT_SUSPENDED, &cc->flags)) {
 		DMWARN("not suspended during key manipulation.");
-		cmt_wipe_key_args(argc, argv);
+		cmt_wipe_args(argc, argv);
 		return -EINVAL;
 	}
 	if (argc == 3 && !strcasecmp(argv[1], "set")) {
@@ -816,9 +816,9 @@ static int cmt_message(struct dm_target *ti, unsigned int argc, char **argv,
 	}
 	if (argc == 2 && !strcasecmp(argv[1], "wipe"))
 		return cmt_wipe_key(cc);
-	cmt_wipe_key_args(argc, argv);
 bad:
 	DMWARN("unrecognised message received.");
+	cmt_wipe_args(argc, argv);
 	return -EINVAL;
 }
 
