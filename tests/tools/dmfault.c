@@ -9,7 +9,7 @@
  *   dmfault [--fail-nth N] load NAME "START LEN TYPE PARAMS"
  *   dmfault [--fail-nth N] resume NAME | suspend NAME | clear NAME | remove NAME
  *   dmfault [--fail-nth N] message NAME "MESSAGE"
- *   dmfault sweep-load NAME "TABLE"
+ *   dmfault [--step S] sweep-load NAME "TABLE"
  *   dmfault sweep-message NAME "MESSAGE" ["RESTORE"]
  *
  * Prints "rc=0" or "rc=-ERRNO (text)", and with --fail-nth "injected=yes"
@@ -24,12 +24,14 @@
  *   sweep-load: each round creates NAME, loads TABLE with point N failing,
  *	checks that a failed load left no inactive table, and removes NAME;
  *	the last (clean) round also resumes the table before removing it.
+ *	With --step S only every Sth point fails (from a random one of the
+ *	first S), for a quicker sweep whose repeated runs cover all points.
  *   sweep-message: NAME exists (suspended, for key messages); each round
  *	sends MESSAGE with point N failing, then RESTORE (if given) without
  *	injection, which must succeed (e.g. "key set <key>" after a failed or
  *	successful "key wipe").
  * Prints "POINTS points: FAILED failed (errno: count ...), ABSORBED
- * absorbed" (an absorbed failure is one the kernel handled and still
+ * absorbed" (POINTS: the points failed in turn) (an absorbed failure is one the kernel handled and still
  * succeeded, e.g. from a mempool reserve).  Exit status 1 when a round
  * went wrong (a failed load left a table, cleanup or RESTORE failed, the
  * operation fails without injection).
@@ -176,12 +178,14 @@ static void count_errno(int r)
 	errno_seen[-r > 0 && -r <= MAX_ERRNO_SEEN ? -r : 0]++;
 }
 
-static int sweep_load(void *buf, const char *name, const char *table)
+static int sweep_load(void *buf, const char *name, const char *table, int step)
 {
-	int nth, r, inj, failed = 0, absorbed = 0, bad = 0;
+	int nth, r, inj, failed = 0, absorbed = 0, bad = 0, rounds = 0;
 	struct dm_ioctl *dmi;
 
-	for (nth = 1;; nth++) {
+	/* with a step, a random start: repeated runs cover different points */
+	for (nth = step > 1 ? 1 + (getpid() % step) : 1;; nth += step) {
+		rounds++;
 		r = simple(buf, name, DM_DEV_CREATE, 0);
 		if (r) {
 			errno = -r;
@@ -224,7 +228,9 @@ static int sweep_load(void *buf, const char *name, const char *table)
 			break;
 		}
 	}
-	report(nth - 1, failed, absorbed);
+	if (step > 1)
+		printf("one point in %d from point %d: ", step, 1 + (getpid() % step));
+	report(rounds - 1, failed, absorbed);
 	return bad;
 }
 
@@ -247,9 +253,11 @@ static int sweep_message(void *buf, const char *name, const char *msg, const cha
 			bad = 1;
 		}
 		if (restore) {
+			int none;
+
 			dmi = dmi_init(buf, name);
 			add_message(dmi, restore);
-			r = dm_ioctl_nth(DM_TARGET_MSG, dmi, 0, &inj);
+			r = dm_ioctl_nth(DM_TARGET_MSG, dmi, 0, &none);
 			if (r) {
 				fprintf(stderr, "dmfault: point %d: the restoring message failed: %s\n",
 					nth, strerror(-r));
@@ -266,7 +274,7 @@ static int sweep_message(void *buf, const char *name, const char *msg, const cha
 
 int main(int argc, char **argv)
 {
-	int nth = 0, i = 1, r, injected;
+	int nth = 0, i = 1, r, injected, step = 1;
 	unsigned long cmd;
 	struct dm_ioctl *dmi;
 	void *buf;
@@ -276,6 +284,11 @@ int main(int argc, char **argv)
 		if (nth < 1)
 			die("--fail-nth wants a number from 1");
 		i = 3;
+	} else if (argc > 2 && !strcmp(argv[1], "--step")) {
+		step = atoi(argv[2]);
+		if (step < 1)
+			die("--step wants a number from 1");
+		i = 3;
 	}
 	if (argc - i < 2)
 		die("usage: dmfault [--fail-nth N] create|load|resume|suspend|clear|remove|message NAME [TABLE|MESSAGE]");
@@ -283,7 +296,7 @@ int main(int argc, char **argv)
 	if (!buf)
 		die("out of memory");
 	if (!strcmp(argv[i], "sweep-load") && argc - i == 3 && !nth)
-		return sweep_load(buf, argv[i + 1], argv[i + 2]);
+		return sweep_load(buf, argv[i + 1], argv[i + 2], step);
 	if (!strcmp(argv[i], "sweep-message") && (argc - i == 3 || argc - i == 4) && !nth)
 		return sweep_message(buf, argv[i + 1], argv[i + 2], argc - i == 4 ? argv[i + 3] : NULL);
 	dmi = dmi_init(buf, argv[i + 1]);
