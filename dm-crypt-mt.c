@@ -484,7 +484,7 @@ static bool cmt_parse_flag(struct cmt_config *cc, const char *opt)
 	return false;
 }
 
-/* Stock's limit on the optional parameter count. */
+/* Stock 6.1 allows 8; one more for high_priority, as newer stock kernels. */
 #define CMT_MAX_OPT_PARAMS	9
 
 static int cmt_ctr_optional(struct dm_target *ti, unsigned int argc, char **argv)
