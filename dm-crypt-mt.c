@@ -7,7 +7,8 @@
  *
  *   cipher:  cipher[:keycount]-chainmode-ivmode[:ivopts]
  *            or capi:<crypto API spec>-ivmode[:ivopts]
- *   key:     hex, "-" for none, or :<size>:<logon|user|encrypted>:<description>
+ *   key:     hex, "-" for none, or
+ *            :<size>:<logon|user|encrypted|trusted>:<description>
  *   opt_params: allow_discards same_cpu_crypt high_priority
  *            submit_from_crypt_cpus no_read_workqueue no_write_workqueue
  *            sector_size:<bytes> iv_large_sectors
@@ -16,14 +17,41 @@
 #include <linux/key.h>
 #include <linux/module.h>
 #include <keys/encrypted-type.h>
+#include <keys/trusted-type.h>
 #include <keys/user-type.h>
 #include <crypto/algapi.h>
 #include "dm-crypt-mt.h"
+
+/* keys/trusted-type.h sets pr_fmt to its own prefix; we have none */
+#undef pr_fmt
+#define pr_fmt(fmt) fmt
 
 #define CMT_MAX_KEY_SIZE	4096	/* bytes; lmk v3 with 65 parts fits */
 #define CMT_MAX_KEY_PARTS	64	/* lmk's 64 keys is the largest use */
 #define CMT_LMK_KEYS		64
 #define CMT_TCW_WHITENING_SIZE	16
+
+/* ---- numbers ---- */
+
+/*
+ * A decimal number of the table, refused rather than wrapped when it does
+ * not fit (sscanf's "%u", which stock uses, wraps 4294967297 to 1) and
+ * refused with a sign or trailing junk (kstrto* alone would take "+5").
+ */
+static int cmt_parse_uint(const char *arg, unsigned int *v)
+{
+	if (!isdigit(*arg) || kstrtouint(arg, 10, v))
+		return -EINVAL;
+	return 0;
+}
+
+/* The same for 64-bit sector numbers (iv_offset, device offset). */
+static int cmt_parse_sector(const char *arg, unsigned long long *v)
+{
+	if (!isdigit(*arg) || kstrtoull(arg, 10, v))
+		return -EINVAL;
+	return 0;
+}
 
 /* ---- keys ---- */
 
@@ -62,7 +90,7 @@ static int cmt_key_size(const char *key, const char **desc, char **why)
 	}
 	memcpy(num, key + 1, colon - key - 1);
 	num[colon - key - 1] = '\0';
-	if (kstrtouint(num, 10, &size)) {
+	if (cmt_parse_uint(num, &size)) {
 		*why = "Cannot parse key size";
 		return -EINVAL;
 	}
@@ -97,6 +125,9 @@ static int cmt_keyring_key(struct cmt_config *cc, const char *desc,
 	} else if (IS_ENABLED(CONFIG_ENCRYPTED_KEYS) &&
 		   !strncmp(desc, "encrypted:", 10)) {
 		type = &key_type_encrypted;
+	} else if (IS_ENABLED(CONFIG_TRUSTED_KEYS) &&
+		   !strncmp(desc, "trusted:", 8)) {
+		type = &key_type_trusted;
 	} else {
 		*why = "Unsupported keyring key type";
 		return -EINVAL;
@@ -114,6 +145,14 @@ static int cmt_keyring_key(struct cmt_config *cc, const char *desc,
 		if (ekp) {
 			data = ekp->decrypted_data;
 			len = ekp->decrypted_datalen;
+		}
+	} else if (IS_ENABLED(CONFIG_TRUSTED_KEYS) && type == &key_type_trusted) {
+		/* the unsealed key; the sealed blob stays in the payload */
+		const struct trusted_key_payload *tkp = key->payload.data[0];
+
+		if (tkp) {
+			data = tkp->key;
+			len = tkp->key_len;
 		}
 	} else {
 		const struct user_key_payload *ukp = user_key_payload_locked(key);
@@ -287,7 +326,7 @@ static int cmt_parse_old(struct cmt_config *cc, struct dm_target *ti,
 	cipher = strsep(&keycount, ":");
 	cc->tfms_count = 1;
 	if (keycount) {
-		if (kstrtouint(keycount, 10, &n) || !is_power_of_2(n) ||
+		if (cmt_parse_uint(keycount, &n) || !is_power_of_2(n) ||
 		    n > CMT_MAX_KEY_PARTS) {
 			ti->error = "Bad cipher key count specification";
 			return -EINVAL;
@@ -453,20 +492,25 @@ static bool cmt_parse_flag(struct cmt_config *cc, const char *opt)
 	return false;
 }
 
+/* Stock 6.1 allows 8; one more for high_priority, as newer stock kernels. */
+#define CMT_MAX_OPT_PARAMS	9
+
 static int cmt_ctr_optional(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct cmt_config *cc = ti->private;
-	static const struct dm_arg _args[] = {
-		{0, 9, "Invalid number of feature args"},
-	};
-	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	struct dm_arg_set as = { .argc = argc - 1, .argv = argv + 1 };
 	unsigned int opt_params, val;
 	const char *opt;
-	int r;
 
-	r = dm_read_arg_group(_args, &as, &opt_params, &ti->error);
-	if (r)
-		return r;
+	/*
+	 * Not dm_read_arg_group(): its sscanf("%u") reads 4294967297 as 1
+	 * and the table would load with a count the user never wrote.
+	 */
+	if (cmt_parse_uint(argv[0], &opt_params) ||
+	    opt_params > CMT_MAX_OPT_PARAMS || opt_params > as.argc) {
+		ti->error = "Invalid number of feature args";
+		return -EINVAL;
+	}
 	if (as.argc > opt_params) {
 		ti->error = "Too many arguments after the optional parameters";
 		return -EINVAL;
@@ -484,7 +528,7 @@ static int cmt_ctr_optional(struct dm_target *ti, unsigned int argc, char **argv
 			ti->error = "Integrity (AEAD) is not supported by crypt-mt";
 			return -EINVAL;
 		} else if (!strncasecmp(opt, "sector_size:", 12)) {
-			if (kstrtouint(opt + 12, 10, &val) ||
+			if (cmt_parse_uint(opt + 12, &val) ||
 			    val < (1 << SECTOR_SHIFT) || val > 4096 ||
 			    !is_power_of_2(val)) {
 				ti->error = "Invalid feature value for sector_size";
@@ -532,17 +576,6 @@ static void cmt_dtr(struct dm_target *ti)
 	kfree(cc->cipher_string);
 	kfree_sensitive(cc->key_string);
 	kfree_sensitive(cc);	/* the key is in cc */
-}
-
-/*
- * Decimal digits only, and refused when too large: sscanf("%llu") would
- * silently wrap 2^64 to 0 (stock dm-crypt takes such a line).
- */
-static int cmt_parse_sector(const char *arg, unsigned long long *v)
-{
-	if (!isdigit(*arg) || kstrtoull(arg, 10, v))
-		return -EINVAL;
-	return 0;
 }
 
 static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
@@ -777,6 +810,19 @@ static void cmt_resume(struct dm_target *ti)
 }
 
 /*
+ * A refused message may still carry key material in any argument (a key
+ * set with one argument too many, "key <key>", a misspelt verb): dm frees
+ * the message unwiped, so wipe all of it.
+ */
+static void cmt_wipe_args(unsigned int argc, char **argv)
+{
+	unsigned int i;
+
+	for (i = 0; i < argc; i++)
+		cmt_wipe_arg(argv[i]);
+}
+
+/*
  * key set <key> | key wipe -- only while suspended, so no I/O uses the
  * transforms being rekeyed.
  */
@@ -791,12 +837,11 @@ static int cmt_message(struct dm_target *ti, unsigned int argc, char **argv,
 		goto control;
 	if (!test_bit(CMT_SUSPENDED, &cc->flags)) {
 		DMWARN("not suspended during key manipulation.");
-		if (argc == 3)
-			cmt_wipe_arg(argv[2]);
+		cmt_wipe_args(argc, argv);
 		return -EINVAL;
 	}
 	if (argc == 3 && !strcasecmp(argv[1], "set")) {
-		r = cmt_set_key(cc, argv[2], &why);
+		r = cmt_set_key(cc, argv[2], &why);	/* wipes argv[2] */
 		if (r)
 			DMWARN("key set: %s", why ?: "failed");
 		return r;
@@ -810,6 +855,7 @@ control:
 		return r;
 bad:
 	DMWARN("unrecognised message received.");
+	cmt_wipe_args(argc, argv);
 	return -EINVAL;
 }
 

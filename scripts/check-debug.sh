@@ -30,8 +30,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 # The CI subset: load/unload, one compat round against stock dm-crypt, the
-# stacked case and malformed tables.  Names are tests/cases/<name>.sh without .sh.
-CI_TESTS=(module-load fio-verify@2cpu stack malformed)
+# stacked case, malformed tables, and what only this kernel can test: fault
+# injection (faultinj, fail-make-request) and, with KASAN's quarantine
+# keeping freed objects, where key bytes are left (key-lifecycle).  About 15
+# minutes with a warm cache.  Names are tests/cases/<name>.sh without .sh.
+CI_TESTS=(module-load fio-verify@2cpu stack malformed faultinj fail-make-request key-lifecycle)
 
 log() { echo "check-debug: $*" >&2; }
 die() { echo "check-debug: ERROR: $*" >&2; exit 1; }

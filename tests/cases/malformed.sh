@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Malformed tables and misused messages.  Every bad table line below must be
+# Malformed tables and misused messages (100 or more).  Every bad table line below must be
 # refused with its exact ti->error text in the kernel log
 # ("device-mapper: table: 254:N: crypt-mt: <text> (-E...)"), leave no mapping
 # behind, and leave a live mapping it is reloaded into untouched.  Misused
@@ -43,9 +43,9 @@ live_unharmed() {
 }
 
 # refused ERRTEXT TABLE -- the table is refused with ERRTEXT, as a new
-# mapping and as a reload of the live one.  On failure prints why, notes what
-# stock dm-crypt does with the same line, and returns 1 (the loop below goes
-# on, so that one run lists every case that fails).
+# mapping and (unless NO_RELOAD=1) as a reload of the live one.  On failure
+# prints why, notes what stock dm-crypt does with the same line, and returns
+# 1 (the loop below goes on, so that one run lists every case that fails).
 refused() {
 	_e=$1 _t=$2
 	# 1. as a new mapping
@@ -68,6 +68,7 @@ refused() {
 		dmesg_since "$_m" | sed 's/^/  | /'
 		return 1
 	fi
+	[ "$NO_RELOAD" = 1 ] && return 0
 	# 2. reloaded into the live mapping: refused, live table untouched
 	_m=$(new_mark)
 	kmsg "$_m"
@@ -110,6 +111,7 @@ dmsetup create keyok --table "0 $L $C aes-cbc-essiv:sha256 :32:logon:cmt:good 0 
 dmsetup remove keyok || fail "remove keyok"
 
 NCASES=0 NBAD=0
+LONG=$(printf '%0130d' 0 | tr 0 a)	# longer than a crypto algorithm name
 # "expected ti->error|table"; $DEV, $L, $C and the keys are expanded.
 while IFS='|' read -r err tbl; do
 	case $err in '' | '#'*) continue ;; esac
@@ -204,20 +206,79 @@ Invalid feature value for sector_size|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 1 se
 Invalid feature value for sector_size|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 1 sector_size:4294971392
 Device size is not multiple of sector_size feature|0 $((L - 1)) $C aes-xts-plain64 $K64 0 $DEV 0 1 sector_size:4096
 Device size is not multiple of sector_size feature|0 $((L + 4)) $C aes-xts-plain64 $K64 0 $DEV 0 1 sector_size:4096
+# ---- numbers that do not fit are refused, never wrapped (stock's %u / %hu wrap these)
+Invalid number of feature args|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 4294967297 allow_discards
+Invalid number of feature args|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 4294967296
+Invalid number of feature args|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 +1 allow_discards
+Invalid number of feature args|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 10 $(echo a a a a a a a a a a)
+Invalid feature value for sector_size|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 1 sector_size:66048
+Invalid feature value for sector_size|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 1 sector_size:+512
+Cannot parse key size|0 $L $C aes-cbc-essiv:sha256 :4294967328:logon:cmt:good 0 $DEV 0
+Cannot parse key size|0 $L $C aes-cbc-essiv:sha256 :+32:logon:cmt:good 0 $DEV 0
+Bad cipher key count specification|0 $L $C aes:+1-xts-plain64 $K64 0 $DEV 0
+Bad cipher key count specification|0 $L $C aes:4294967297-xts-plain64 $K64 0 $DEV 0
+# ---- more cipher specifications and arguments
+Bad cipher specification|0 $L $C $LONG-xts-plain64 $K64 0 $DEV 0
+Bad cipher specification|0 $L $C capi:xts($LONG)-plain64 $K64 0 $DEV 0
+IV mode takes no options|0 $L $C aes-xts-plain64: $K64 0 $DEV 0
+Error initializing ESSIV hash|0 $L $C aes-cbc-essiv: $K32 0 $DEV 0
+Invalid IV mode|0 $L $C aes-xts-plain64-extra $K64 0 $DEV 0
+Not enough arguments|0 $L $C aes-xts-plain64 $K64 0
+Device lookup failed|0 $L $C aes-xts-plain64 $K64 0 ${DEV}x 0
 EOF
+HAND=$NCASES
+
+# Generated: every number of the table line with values that must never be
+# read as a number (too large for its field, signed, hex, junk).
+U32_BAD="4294967296 4294967297 18446744073709551617 +1 0x1 1x 1e3 1.0"
+U64_BAD="18446744073709551616 18446744073709551617 99999999999999999999999 +1 0x1 1e3"
+gen() {
+	for v in $U32_BAD; do
+		echo "Invalid number of feature args|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 $v allow_discards"
+		echo "Cannot parse key size|0 $L $C aes-cbc-essiv:sha256 :$v:logon:cmt:good 0 $DEV 0"
+		echo "Bad cipher key count specification|0 $L $C aes:$v-xts-plain64 $K64 0 $DEV 0"
+		echo "Invalid feature value for sector_size|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 1 sector_size:$v"
+	done
+	for v in $U64_BAD; do
+		echo "Invalid iv_offset sector|0 $L $C aes-xts-plain64 $K64 $v $DEV 0"
+		echo "Invalid device sector|0 $L $C aes-xts-plain64 $K64 0 $DEV $v"
+	done
+}
+gen >"$TMPDIR/generated"
+# (as new mappings only: the reload path is the same constructor, tried above)
+NO_RELOAD=1
+while IFS='|' read -r err tbl; do
+	NCASES=$((NCASES + 1))
+	refused "$err" "$tbl" || NBAD=$((NBAD + 1))
+done <"$TMPDIR/generated"
+NO_RELOAD=0
+
+# Through dmfault (dmsetup would escape the backslash): a key description
+# with a space in it, which dm's splitter keeps in one argument.
+_m=$(new_mark)
+kmsg "$_m"
+dmfault create bad >/dev/null || fail "dmfault create bad"
+dmfault load bad "0 $L $C aes-cbc-essiv:sha256 :32:logon:cmt\\ good 0 $DEV 0" >/dev/null &&
+	fail "a key description with a space in it was accepted"
+dmsetup remove bad || fail "remove bad"
+dmesg_since "$_m" | grep -qF "crypt-mt: Whitespace is not allowed in a key description (" ||
+	fail "key description with a space: no 'Whitespace is not allowed in a key description'"
+NCASES=$((NCASES + 1))
 # A device offset past the end of the disk: the dm core refuses that one.
 dm_expect_fail bad "0 $L $C aes-xts-plain64 $K64 0 $DEV 524288" "too small for target"
 dmsetup info bad >/dev/null 2>&1 && fail "mapping left after an offset past the disk's end"
 NCASES=$((NCASES + 1))
 
 [ "$NBAD" -eq 0 ] || fail "$NBAD of $NCASES malformed tables not refused as expected (see above)"
-echo "ok: $NCASES malformed tables refused with the exact error"
+echo "ok: $NCASES malformed tables refused with the exact error ($HAND hand-written, $((NCASES - HAND - 1)) generated, 1 through dmfault)"
 live_unharmed "after the malformed tables"
 
 # ---- messages ----
 # msg_refused WHAT LOGTEXT ARGS...: `dmsetup message live 0 ARGS` fails and
 # the kernel logs LOGTEXT.
+NMSG=0
 msg_refused() {
+	NMSG=$((NMSG + 1))
 	_w=$1 _e=$2
 	shift 2
 	_m=$(new_mark)
@@ -241,6 +302,16 @@ msg_refused "unknown while suspended" "unrecognised message received." key frob
 msg_refused "key set without key" "unrecognised message received." key set
 msg_refused "key set, extra arg" "unrecognised message received." key set "$K64" extra
 msg_refused "key set, wrong size" "key set: Key size does not match the table" key set "$K32"
+msg_refused "key set, no key for a keyed table" "key set: Key size does not match the table" key set -
+msg_refused "key set, missing keyring key" "key set: Keyring key not found" key set :64:logon:cmt:nope
+msg_refused "key set, keyring key of another size" "key set: Keyring key size does not match the table" key set :64:logon:cmt:good
+msg_refused "key set, bad key type" "key set: Unsupported keyring key type" key set :64:bogus:x
+msg_refused "key set, no description" "key set: Keyring key must be :<size>:<type>:<description>" key set :64:logon:
+msg_refused "key set, huge key size" "key set: Cannot parse key size" key set :4294967360:logon:x
+msg_refused "key set, signed key size" "key set: Cannot parse key size" key set :+64:logon:x
+msg_refused "key set, space in the description" "key set: Whitespace is not allowed in a key description" key set ':64:logon:a\ b'
+msg_refused "key wipe, extra arg" "unrecognised message received." key wipe extra
+msg_refused "key set, two extra args" "unrecognised message received." key set "$K64" extra more
 # As in stock dm-crypt, a key of the wrong size changes nothing: the old key
 # stays valid and the device resumes with it.
 dmsetup resume live || fail "resume refused after a wrong-size key set"
@@ -267,7 +338,8 @@ live_unharmed "after key wipe and key set"
 dmsetup create stock --table "$(table crypt aes-xts-plain64 "$K64" "$(ramdisk 1)" 16)" ||
 	fail "cannot create the stock mapping"
 [ "$(devsum /dev/mapper/stock 4)" = "$LIVE_SUM" ] || fail "stock dm-crypt reads other data"
-echo "ok: messages refused without harm"
+echo "ok: $NMSG misused messages refused without harm"
+[ $((NCASES + NMSG)) -ge 100 ] || fail "only $((NCASES + NMSG)) malformed tables and messages (want 100 or more)"
 
 # ---- no leaked references ----
 keyctl clear @s >/dev/null 2>&1
