@@ -96,7 +96,7 @@ uninstall:
 # DKMS: copy the module sources to /usr/src/crypt-mt-<version>, then let DKMS
 # build and install them for the current kernel (and every new one: AUTOINSTALL).
 DKMS_SRC = $(DESTDIR)/usr/src/crypt-mt-$(CMT_VERSION)
-DKMS_FILES = Kbuild Makefile dkms.conf dm-crypt-mt.h dm-crypt-mt.c io.c percpu.c \
+DKMS_FILES = Kbuild Makefile dkms.conf dm-crypt-mt.h compat.h dm-crypt-mt.c io.c percpu.c \
 	workqueue.c essiv.c iv.c scripts/cmt-preload.c LICENSE
 
 dkms-src:
