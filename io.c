@@ -24,6 +24,7 @@
 #include <linux/highmem.h>
 #include <linux/moduleparam.h>
 #include "dm-crypt-mt.h"
+#include "compat.h"
 
 /*
  * Bios up to this size are converted where they are (read completion,
@@ -109,7 +110,7 @@ static int cmt_chunk_sector_done(struct cmt_chunk *ch)
 	return r;
 }
 
-static void cmt_chunk_async_done(struct crypto_async_request *areq, int err);
+static CMT_CRYPTO_DONE(cmt_chunk_async_done, arg, err);
 
 #define CMT_REQ_SLEEP	(CRYPTO_TFM_REQ_MAY_SLEEP | CRYPTO_TFM_REQ_MAY_BACKLOG)
 #define CMT_REQ_ATOMIC	CRYPTO_TFM_REQ_MAY_BACKLOG
@@ -248,9 +249,9 @@ static void cmt_chunk_work(struct work_struct *work)
  * Completion of a request that went asynchronous while we could not wait
  * (see cmt_convert).  Any context.  The rest of the chunk goes to a worker.
  */
-static void cmt_chunk_async_done(struct crypto_async_request *areq, int err)
+static CMT_CRYPTO_DONE(cmt_chunk_async_done, arg, err)
 {
-	struct cmt_chunk *ch = areq->data;
+	struct cmt_chunk *ch = cmt_crypto_done_data(arg);
 
 	if (err == -EINPROGRESS)
 		return;
