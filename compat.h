@@ -36,4 +36,19 @@
 #define cmt_crypto_done_data(arg)	((arg)->data)
 #endif
 
+/*
+ * Queue limits.  Stock dm-crypt capped its devices' max_segment_size at
+ * PAGE_SIZE up to 6.9 (commit 586b286b110e, "dm crypt: constrain crypt
+ * device's max_segment_size to PAGE_SIZE"); 6.10 dropped the cap ("dm-crypt:
+ * stop constraining max_segment_size to PAGE_SIZE"): the block core splits
+ * bios late where they exceed a device's limits.  crypt-mt sets the limits
+ * that the stock dm-crypt of its kernel sets, so that the two mappings of a
+ * device look the same to everything above them.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define CMT_CAP_SEGMENT_TO_PAGE	false
+#else
+#define CMT_CAP_SEGMENT_TO_PAGE	true
+#endif
+
 #endif
