@@ -27,7 +27,8 @@ summary() {
 
 # The kernel: asked for (KVER), else the newest installed (scripts/kernel.sh).
 ASKED=${KVER:-}
-scripts/deps.sh --kernel "$ASKED" || { echo "FAIL deps: scripts/deps.sh failed"; NFAIL=1; summary; }
+scripts/deps.sh --kernel "$ASKED" ||
+	{ echo "FAIL deps: scripts/deps.sh${ASKED:+ --kernel $ASKED} failed (see above)"; NFAIL=1; summary; }
 if ! KVER=$(scripts/kernel.sh --for vm "$ASKED"); then
 	echo "FAIL kernel: no usable kernel${ASKED:+ '$ASKED'} (see above)"
 	NFAIL=1

@@ -23,11 +23,11 @@ die() {
 }
 (($# == 2)) || die "usage: scripts/kernel-unpack.sh SERIES|VERSION DIR"
 K=$1
-mkdir -p "$2"
-ROOT=$(realpath "$2")
+ROOT=$(realpath -m "$2")
 
 # The concrete kernel version: a series goes through its metapackage.
-read -r img _ <<<"$("$REPO/scripts/deps.sh" --kernel-packages "$K")" || die "no packages for $K"
+pk=$("$REPO/scripts/deps.sh" --kernel-packages "$K") || die "no Debian packages for kernel $K"
+read -r img _ <<<"$pk"
 deps_of() { # PKG -> its direct Depends, one a line
 	apt-cache depends --no-recommends --no-suggests "$1" 2>/dev/null |
 		awk '/^ *\|?Depends:/ { print $2 }' | tr -d '<>'
@@ -52,6 +52,7 @@ common=$(deps_of "linux-headers-$V" | grep -m1 '^linux-headers-.*-common') || di
 kbuild=$(deps_of "linux-headers-$V" | grep -m1 '^linux-kbuild-') || die "linux-headers-$V: no kbuild package"
 pkgs+=("$common" "$kbuild")
 
+mkdir -p "$ROOT"
 DEBS=$(mktemp -d "$ROOT/.debs.XXXXXX")
 trap 'rm -rf "$DEBS"' EXIT
 (cd "$DEBS" && apt-get download -q "${pkgs[@]}" >"$DEBS/log" 2>&1) ||
