@@ -118,8 +118,10 @@ fake "$R" "$OLD" leftover
 export CMT_KROOT=$R
 refuse "only a leftover" "$(lit "no kernel with headers, image and modules installed under $R")" "$K"
 refuse "only a leftover, building" "$(lit "no kernel headers installed under $R")" "$K" --for build
-refuse "make" "no kernel headers installed" make -s -C "$REPO" modules
-refuse "make KVER=6.12" "kernel '6.12' is not usable.*|only files left" make -s -C "$REPO" modules KVER=6.12
+# (as a user runs make: not with make check's KVER and MAKEFLAGS around)
+mk() { env -u KVER -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make "$@"; }
+refuse "make" "no kernel headers installed" mk -s -C "$REPO" modules
+refuse "make KVER=6.12" "kernel '6.12' is not usable.*|only files left" mk -s -C "$REPO" modules KVER=6.12
 
 # ---- the harness stops with the reason, before any VM
 # A module built for a kernel this machine cannot boot: vm-test must name it.
