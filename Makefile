@@ -1,30 +1,52 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Out-of-tree build of crypt-mt.  The machine's running kernel usually has no
-# headers here, so by default we build against the newest Debian kbuild tree
-# installed under /lib/modules.  KVER= or KDIR= override that.
+# headers here, so we build against an installed Debian kbuild tree, chosen
+# by scripts/kernel.sh, the same choice make check and make bench boot:
+#
+#   make                 the newest kernel installed with headers, image and modules
+#   make KVER=6.12       the newest installed 6.12 (a series), or
+#   make KVER=6.12.117+deb12-amd64   that kernel
+#   make KDIR=/path/to/kbuild [KVER=...]   any kbuild tree (DKMS does this)
+#
+# CMT_KROOT=DIR looks for kernels under DIR instead of / (scripts/kernel-unpack.sh).
 
-KVER ?= $(shell ls -1 /lib/modules 2>/dev/null | while read v; do \
-	  [ -e /lib/modules/$$v/build/Makefile ] && echo $$v; done | sort -V | tail -n 1)
-KDIR ?= /lib/modules/$(KVER)/build
+# What was asked for, passed on as is to make check / make bench, which
+# install a missing kernel before choosing (scripts/deps.sh --kernel).
+KVER_ASKED := $(KVER)
+ifeq ($(KDIR),)
+  ifneq ($(wildcard $(CURDIR)/scripts/kernel.sh),)
+    _K := $(shell $(CURDIR)/scripts/kernel.sh --for build --print make $(KVER) 2>/dev/null)
+    override KVER := $(word 1,$(_K))
+    KDIR := $(word 2,$(_K))
+  else
+    # a copy of the sources without scripts/ (DKMS passes KVER and KDIR)
+    KDIR := $(if $(KVER),/lib/modules/$(KVER)/build)
+  endif
+else ifeq ($(KVER),)
+  KVER := $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+endif
 
 all: modules
 
 modules:
-	@test -e "$(KDIR)/Makefile" || { echo "no kernel build tree at '$(KDIR)' (run scripts/deps.sh)"; exit 1; }
+	@if [ -z "$(KDIR)" ]; then scripts/kernel.sh --for build $(KVER_ASKED) >/dev/null; exit 1; fi
+	@test -e "$(KDIR)/Makefile" || { echo "no kernel build tree at '$(KDIR)'"; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true)
+	rm -f *.o *.ko *.mod *.mod.c .*.cmd *.order Module.symvers
 	rm -rf build
 
 .PHONY: all modules clean
 
 # Everything below installs what it needs itself (scripts/deps.sh).
 
-# The whole test suite in a QEMU guest running Debian's kernel.  T=name runs one test.
+# The whole test suite in a QEMU guest running Debian's kernel.  T=name runs
+# one test; KVER= picks the kernel (module and VM), as for make.
 check:
-	scripts/check.sh $(T)
+	KVER='$(KVER_ASKED)' scripts/check.sh $(T)
 
 # The same suite on a debug kernel (KASAN, lockdep, kmemleak, fault injection).
 check-debug:
@@ -32,7 +54,7 @@ check-debug:
 
 # The main job: fio through the raw device, stock dm-crypt and crypt-mt.
 bench:
-	scripts/bench.sh $(BENCH_ARGS)
+	KVER='$(KVER_ASKED)' scripts/bench.sh $(BENCH_ARGS)
 
 .PHONY: check check-debug bench
 
@@ -96,12 +118,13 @@ uninstall:
 # DKMS: copy the module sources to /usr/src/crypt-mt-<version>, then let DKMS
 # build and install them for the current kernel (and every new one: AUTOINSTALL).
 DKMS_SRC = $(DESTDIR)/usr/src/crypt-mt-$(CMT_VERSION)
-DKMS_FILES = Kbuild Makefile dkms.conf dm-crypt-mt.h dm-crypt-mt.c io.c convert.c control.c percpu.c \
-	workqueue.c essiv.c iv.c scripts/cmt-preload.c LICENSE
+DKMS_FILES = Kbuild Makefile dkms.conf dm-crypt-mt.h compat.h dm-crypt-mt.c io.c convert.c control.c \
+	percpu.c workqueue.c essiv.c iv.c scripts/cmt-preload.c scripts/kernel.sh LICENSE
 
 dkms-src:
 	install -d $(DKMS_SRC)/scripts
 	for f in $(DKMS_FILES); do install -m 0644 $$f $(DKMS_SRC)/$$f; done
+	chmod 0755 $(DKMS_SRC)/scripts/kernel.sh
 
 dkms-install: dkms-src
 	dkms add -m crypt-mt -v $(CMT_VERSION)

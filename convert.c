@@ -23,6 +23,7 @@
  */
 #include <linux/highmem.h>
 #include "dm-crypt-mt.h"
+#include "compat.h"
 
 /* Upper bound on helpers per bio: the CPU search buffer is on the stack. */
 #define CMT_MAX_HELPERS	31
@@ -139,9 +140,9 @@ static void cmt_conv_resume(struct cmt_job *job)
  * Completion of a request that went asynchronous where we do not wait
  * (CMT_ATOMIC, CMT_WORKER).  Any context.  The rest goes to a worker.
  */
-static void cmt_conv_async_done(struct crypto_async_request *areq, int err)
+static CMT_CRYPTO_DONE(cmt_conv_async_done, arg, err)
 {
-	struct cmt_conv *cv = areq->data;
+	struct cmt_conv *cv = cmt_crypto_done_data(arg);
 	struct cmt_config *cc = cv->io->cc;
 
 	if (err == -EINPROGRESS)

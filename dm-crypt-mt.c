@@ -21,6 +21,7 @@
 #include <keys/user-type.h>
 #include <crypto/algapi.h>
 #include "dm-crypt-mt.h"
+#include "compat.h"
 
 /* keys/trusted-type.h sets pr_fmt to its own prefix; we have none */
 #undef pr_fmt
@@ -871,8 +872,12 @@ static void cmt_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	struct cmt_config *cc = ti->private;
 
-	/* a bounce page per segment: keep clones within the device's limits */
-	limits->max_segment_size = PAGE_SIZE;
+	/*
+	 * A bounce page per segment: up to 6.9 stock keeps clones within the
+	 * device's limits this way; later kernels split them late (compat.h).
+	 */
+	if (CMT_CAP_SEGMENT_TO_PAGE)
+		limits->max_segment_size = PAGE_SIZE;
 	limits->logical_block_size =
 		max_t(unsigned int, limits->logical_block_size, cc->sector_size);
 	limits->physical_block_size =

@@ -11,6 +11,11 @@
 #                                BUSY/TOTAL: /proc/stat "cpu" ticks busy and
 #                                in all, sampled inside fio's measured window
 #   FAIL I ROUND CIPHER WORKLOAD CONFIG MESSAGE
+#   STATS I none | STATS I before|after ROW;ROW;...
+#                                crypt-mt's per-CPU counters
+#                                (/sys/kernel/debug/crypt-mt/stats: a header
+#                                row, then one row per CPU) around run I of
+#                                an mt* configuration; "none" without the file
 #   LIMIT ROUND ENC_MIBS DEC_MIBS SOURCE   one vCPU's aes-xts-512 rate (a sample)
 #   MEM TARGET K REP KEY=KIB...  /proc/meminfo deltas for K mappings (KiB)
 #   MEMSLAB TARGET K CACHE=KIB...  largest /proc/slabinfo deltas, last rep
@@ -30,6 +35,7 @@
 : "${BENCH_CIPHERS:=aes null}"
 : "${BENCH_MEM_KS:=1 16 64}"	# mapping counts for the memory cost
 : "${BENCH_MEM_REPS:=3}"
+: "${BENCH_MEM:=1}"		# 0: no memory measurement (vCPU scaling runs)
 
 export DM_DISABLE_UDEV=1
 W=${TMPDIR:-/tmp}/bench
@@ -47,11 +53,27 @@ KEY512=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 KEY512=${KEY512}f0e0d0c0b0a090807060504030201000ffeeddccbbaa99887766554433221100
 SECTORS=$((BENCH_REGION_MB * 2048))
 
-# ---- configurations: NAME TARGET OPTIONS ("-" for none) ----
-ALL_CONFIGS="raw crypt crypt-nowq crypt-samecpu mt mt-nowq"
+# ---- configurations ----
+# raw: the RAM disk itself; linear: dm-linear on its own RAM disk (what any
+# dm target costs); crypt*: stock dm-crypt; mt*: crypt-mt.  Each has its own
+# RAM disk, in this order (/dev/ram7 is for the memory cost).
+DEV_CONFIGS="raw linear crypt crypt-nowq crypt-samecpu mt mt-nowq"
+ALL_CONFIGS=$DEV_CONFIGS
+# Kernels whose stock dm-crypt splits bios (6.12: module parameters
+# max_read_size / max_write_size, default 128 KiB) also get stock with the
+# parameters as users tune them: 1 MiB (a 1 MiB bio stays whole, fewer
+# hand-offs) and 32 KiB (finer pieces for more CPUs).  They use the crypt
+# mapping, with the parameters set around their runs.
+SPLIT_CONFIGS=
+modprobe dm-crypt 2>/dev/null
+if [ -e /sys/module/dm_crypt/parameters/max_read_size ]; then
+	SPLIT_CONFIGS="crypt-1m crypt-32k"
+	ALL_CONFIGS="raw linear crypt crypt-1m crypt-32k crypt-nowq crypt-samecpu mt mt-nowq"
+fi
 config_target() {
 	case $1 in
 	raw) echo - ;;
+	linear) echo linear ;;
 	crypt*) echo crypt ;;
 	mt*) echo crypt-mt ;;
 	esac
@@ -61,6 +83,37 @@ config_opts() {
 	*-nowq) echo "2 no_read_workqueue no_write_workqueue" ;;
 	*-samecpu) echo "1 same_cpu_crypt" ;;
 	*) echo "" ;;
+	esac
+}
+# The mapping (and RAM disk) a configuration runs on.
+config_base() {
+	case $1 in
+	crypt-1m | crypt-32k) echo crypt ;;
+	*) echo "$1" ;;
+	esac
+}
+# Stock dm-crypt's max_read_size / max_write_size for a run (0: its default).
+config_split() {
+	case $1 in
+	crypt-1m) echo 1048576 ;;
+	crypt-32k) echo 32768 ;;
+	*) echo 0 ;;
+	esac
+}
+set_split() {
+	for _p in max_read_size max_write_size; do
+		echo "$1" >/sys/module/dm_crypt/parameters/$_p || die "cannot set dm_crypt $_p=$1"
+	done
+}
+# Does configuration C run workload W (cipher CI)?  Splitting only changes
+# bios larger than the pieces: the split variants run the 1 MiB workloads.
+# raw has no cipher: it runs with aes only; linear runs in both passes, as
+# the reference of the cipher_null rows.
+config_runs() {
+	case $1 in
+	raw) [ "$3" = aes ] ;;
+	crypt-1m | crypt-32k) workload_is_4k "$2" && return 1; return 0 ;;
+	*) return 0 ;;
 	esac
 }
 
@@ -81,7 +134,16 @@ workload_args() {
 # Only the 4 KiB rows are repeated with cipher_null (per-I/O overhead).
 workload_is_4k() { case $1 in *-4k) return 0 ;; esac; return 1; }
 
-[ "$BENCH_CONFIGS" = all ] && BENCH_CONFIGS=$ALL_CONFIGS
+if [ "$BENCH_CONFIGS" = all ]; then
+	BENCH_CONFIGS=$ALL_CONFIGS
+else
+	# Split variants only where stock has the parameters.
+	_c=
+	for c in $BENCH_CONFIGS; do
+		case " $ALL_CONFIGS " in *" $c "*) _c="$_c $c" ;; esac
+	done
+	BENCH_CONFIGS=${_c# }
+fi
 [ "$BENCH_WORKLOADS" = all ] && BENCH_WORKLOADS=$ALL_WORKLOADS
 
 info() { emit "INFO $*"; }
@@ -98,6 +160,7 @@ info_vm() {
 	info rounds "$BENCH_ROUNDS"
 	info runtime_s "$BENCH_RUNTIME"
 	info ramp_s "$BENCH_RAMP"
+	info configs "$BENCH_CONFIGS"
 }
 
 # ---- memory cost of mappings ----
@@ -232,11 +295,17 @@ setup_devices() {
 	# comes first runs a slower cipher than the others (xts-aes-aesni, 401).
 	modprobe aesni_intel 2>/dev/null
 	i=0
-	for c in $ALL_CONFIGS; do
+	for c in $DEV_CONFIGS; do
 		eval "DEV_$(echo $c | tr - _)=$DEVP$i"
 		i=$((i + 1))
 	done
+	# The mappings the configurations run on (split variants share crypt's).
+	bases=
 	for c in $BENCH_CONFIGS; do
+		b=$(config_base "$c")
+		case " $bases " in *" $b "*) ;; *) bases="$bases $b" ;; esac
+	done
+	for c in $bases; do
 		d=$(devof "$c")
 		[ -b "$d" ] || die "no device $d"
 		# Allocate the region's pages up front: no run pays for that.
@@ -244,7 +313,13 @@ setup_devices() {
 			--direct=1 --ioengine=libaio --iodepth=4 >/dev/null 2>&1 ||
 			die "cannot fill $d"
 		t=$(config_target "$c")
-		[ "$t" = - ] && continue
+		case $t in
+		-) continue ;;
+		linear)
+			dmsetup create bm-linear --table "0 $SECTORS linear $d 0" ||
+				die "cannot create bm-linear"
+			continue ;;
+		esac
 		o=$(config_opts "$c")
 		for ci in $BENCH_CIPHERS; do
 			case $ci in
@@ -255,12 +330,19 @@ setup_devices() {
 			dmsetup create "bm-$c-$ci" --table "$tbl" || die "cannot create bm-$c-$ci: $tbl"
 		done
 	done
-	for c in $BENCH_CONFIGS; do
-		for ci in $BENCH_CIPHERS; do
-			[ "$c" = raw ] && continue
-			info table_$c-$ci "$(dmsetup table "bm-$c-$ci")"
-		done
+	for c in $bases; do
+		case $c in
+		raw) ;;
+		linear) info table_linear "$(dmsetup table bm-linear)" ;;
+		*)
+			for ci in $BENCH_CIPHERS; do
+				info table_$c-$ci "$(dmsetup table "bm-$c-$ci")"
+			done ;;
+		esac
 	done
+	if [ -n "$SPLIT_CONFIGS" ]; then
+		info dm_crypt_split "max_read_size=$(cat /sys/module/dm_crypt/parameters/max_read_size) max_write_size=$(cat /sys/module/dm_crypt/parameters/max_write_size) (0: 128 KiB)"
+	fi
 	info drivers "$(dmesg | grep -E 'crypt-mt|crypt:' | grep -o '"[^"]*"' | sort -u | tr '\n' ' ')"
 	# Every xts(aes) implementation in use, with its users, for both targets.
 	info xts_in_use "$(awk '/^name/ {n=$3} /^driver/ {d=$3} /^refcnt/ {if (n == "xts(aes)" && $3 > 1) printf "%s:%s ", d, $3}' /proc/crypto)"
@@ -268,7 +350,17 @@ setup_devices() {
 devof() { eval "echo \$DEV_$(echo "$1" | tr - _)"; }
 target_path() {
 	# target_path CONFIG CIPHER
-	if [ "$1" = raw ]; then devof raw; else echo "/dev/mapper/bm-$1-$2"; fi
+	case $1 in
+	raw) devof raw ;;
+	linear) echo /dev/mapper/bm-linear ;;
+	*) echo "/dev/mapper/bm-$(config_base "$1")-$2" ;;
+	esac
+}
+
+# crypt-mt's per-CPU counters, one line: rows joined by ";" ("" without them).
+STATS_FILE=/sys/kernel/debug/crypt-mt/stats
+stats_line() {
+	[ -r $STATS_FILE ] && tr '\n' ';' <$STATS_FILE
 }
 
 # ---- fio ----
@@ -299,6 +391,10 @@ run_fio() {
 	_s0=$(awk -v r="$BENCH_RAMP" 'BEGIN { printf "%.1f", r + 0.3 }')
 	_sw=$(awk -v t="$BENCH_RUNTIME" 'BEGIN { w = t - 0.5; if (w < 0.4) w = 0.4; printf "%.1f", w }')
 	rm -f "$W/st0" "$W/st1" "$W/out.json"
+	_split=$(config_split "$_c")
+	[ "$_split" = 0 ] || set_split "$_split"
+	_stats=
+	case $_c in mt*) _stats=$(stats_line) ;; esac
 	(sleep "$_s0"; stat_cpu >"$W/st0"; sleep "$_sw"; stat_cpu >"$W/st1") &
 	_sp=$!
 	fio --name="$_w" --filename="$_f" --direct=1 --ioengine=libaio \
@@ -308,6 +404,16 @@ run_fio() {
 		--output-format=json --output="$W/out.json" >"$W/fio.err" 2>&1
 	_rc=$?
 	wait $_sp
+	[ "$_split" = 0 ] || set_split 0
+	case $_c in
+	mt*)
+		if [ -n "$_stats" ]; then
+			emit "STATS $_i before $_stats"
+			emit "STATS $_i after $(stats_line)"
+		else
+			emit "STATS $_i none"
+		fi ;;
+	esac
 	if [ $_rc -ne 0 ] || [ ! -s "$W/out.json" ] || [ ! -s "$W/st1" ]; then
 		emit "FAIL $_i $_r $_ci $_w $_c fio exit $_rc: $(tr '\n' ' ' <"$W/fio.err" | cut -c1-300)"
 		return
@@ -325,7 +431,7 @@ bench_fio() {
 		for w in $BENCH_WORKLOADS; do
 			[ "$ci" = aes ] || workload_is_4k "$w" || continue
 			for c in $BENCH_CONFIGS; do
-				[ "$ci" != aes ] && [ "$c" = raw ] && continue
+				config_runs "$c" "$w" "$ci" || continue
 				total=$((total + 1))
 			done
 		done
@@ -352,7 +458,7 @@ bench_fio() {
 			for w in $BENCH_WORKLOADS; do
 				[ "$ci" = aes ] || workload_is_4k "$w" || continue
 				for c in $order; do
-					[ "$ci" != aes ] && [ "$c" = raw ] && continue
+					config_runs "$c" "$w" "$ci" || continue
 					i=$((i + 1))
 					run_fio $i $r "$ci" "$w" "$c"
 				done
@@ -365,7 +471,7 @@ bench_fio() {
 info_vm
 case $BENCH_MODE in
 full)
-	bench_mem
+	[ "$BENCH_MEM" = 0 ] || bench_mem
 	setup_devices
 	info inline_max "$(cat /sys/module/crypt_mt/parameters/inline_max 2>/dev/null || echo ?)"
 	bench_fio

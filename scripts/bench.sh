@@ -7,6 +7,11 @@
 # section of README.md.
 #
 #   scripts/bench.sh [--quick | --smoke] [options]
+#   scripts/bench.sh --scale "1 2 4" [--quick]    one job against vCPU counts
+#
+# Results are written to a temporary directory and moved into --out only
+# when the run is complete and good: a failed or partial run leaves the
+# last good results where they are.
 #
 # Host half; the guest half is scripts/bench-guest.sh, run as a test of
 # scripts/vm-test; scripts/bench-report.py makes the table, JSON and plot.
@@ -33,7 +38,15 @@ usage: scripts/bench.sh [options]
   --quick          smoke run: 1 round, 2 s runs, 0.5 s ramp, memory at --cpus only
   --smoke          quicker still (tests): 1 round, 1 s runs, 3 workloads
   --mem-only       only the memory cost, one VM per --mem-cpus count (no fio)
-  --out DIR        where results go (default results/); DIR/latest.* are updated
+  --scale "LIST"   instead of the main run: one VM per vCPU count in LIST,
+                   seq-write-1j and seq-read-1j on raw, crypt, crypt-nowq and
+                   mt; a table and a plot of MiB/s against vCPUs
+  --kver K         kernel to build for and boot: a series (6.1, 6.12) or a
+                   version (default: \$KVER, else the newest installed;
+                   scripts/kernel.sh); installed first if missing
+  --out DIR        where results go (default results/): bench-<date>-<series>.*
+                   (scale-<date>-<series>.* for --scale); a full run also
+                   updates DIR/latest-<series>.* (scale-latest-<series>.*)
   --no-deps        do not run scripts/deps.sh
   -h, --help
 EOF
@@ -45,7 +58,7 @@ die() {
 
 CPUS=2 MEM=2048 ROUNDS=3 RUNTIME=4 RAMP=1 DEV=brd REGION=128 WORKLOADS=all
 MEM_CPUS="2 8 32" MEM_REPS=3 MEM_KS="1 16 64" OUT=$REPO/results DEPS=1 MODE=full
-MEM_CPUS_SET=0 MEM_REPS_EXTRA=1
+MEM_CPUS_SET=0 MEM_REPS_EXTRA=1 SCALE= ASKED=${KVER:-}
 while (($#)); do
 	case $1 in
 	--cpus) CPUS=$2; shift ;;
@@ -66,6 +79,8 @@ while (($#)); do
 		WORKLOADS="seq-write-Nj rand-read-4k lat-read-4k"
 		((MEM_CPUS_SET)) || MEM_CPUS= ;;
 	--mem-only) MODE=mem-only ;;
+	--scale) SCALE=$2; shift ;;
+	--kver) ASKED=$2; shift ;;
 	--out) OUT=$(realpath -m "$2"); shift ;;
 	--no-deps) DEPS=0 ;;
 	-h | --help) usage; exit 0 ;;
@@ -80,6 +95,20 @@ done
 [[ $DEV == brd || $DEV == null_blk ]] || die "--dev is brd or null_blk"
 ((REGION <= 256)) || die "--region is at most 256 (the RAM disks' size)"
 for c in $MEM_CPUS; do [[ $c =~ ^[0-9]+$ && $c -ge 1 ]] || die "bad --mem-cpus '$MEM_CPUS'"; done
+for c in $SCALE; do [[ $c =~ ^[0-9]+$ && $c -ge 1 ]] || die "bad --scale '$SCALE'"; done
+if [[ -n $SCALE ]]; then
+	[[ $MODE == mem-only ]] && die "--scale and --mem-only do not go together"
+	# One job at a time: the N-job workloads would change with N.
+	WORKLOADS="seq-write-1j seq-read-1j"
+fi
+if [[ $WORKLOADS != all ]]; then
+	for w in $WORKLOADS; do
+		case $w in
+		seq-write-1j | seq-read-1j | seq-write-Nj | seq-read-Nj | rand-read-4k | rand-write-4k | lat-read-4k | mix-4k) ;;
+		*) die "unknown workload '$w'" ;;
+		esac
+	done
+fi
 
 T0=$SECONDS
 TTY=0
@@ -87,9 +116,12 @@ TTY=0
 say() { ((TTY)) && printf '\r\033[K' >&2; echo "bench: $*" >&2; }
 
 # ---------------------------------------------------------------- build
-((DEPS)) && "$REPO/scripts/deps.sh"
-say "building crypt-mt.ko"
-make -C "$REPO" -s modules >/dev/null || die "module build failed"
+# The module is built for one kernel and the VM boots that same kernel.
+if ((DEPS)); then "$REPO/scripts/deps.sh" --kernel "$ASKED" || die "scripts/deps.sh failed"; fi
+KV=$("$REPO/scripts/kernel.sh" --for vm "$ASKED") || die "no usable kernel${ASKED:+ '$ASKED'} (see above)"
+SERIES=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$KV")
+say "building crypt-mt.ko for $KV"
+make -C "$REPO" -s modules KVER="$KV" >/dev/null || die "module build failed"
 
 STAMP=$(date +%Y%m%d-%H%M%S)
 DATE=$(date '+%Y-%m-%d %H:%M:%S %Z')
@@ -170,7 +202,7 @@ vm_run() {
 	local dir=$WORK/$name
 	mkdir -p "$dir"
 	make_case "$dir/bench.sh" "$tmo" "$@"
-	"$REPO/scripts/vm-test" --cpus "$cpus" --mem "$MEM" --logdir "$dir/logs" \
+	"$REPO/scripts/vm-test" --kver "$KV" --cpus "$cpus" --mem "$MEM" --logdir "$dir/logs" \
 		--timeout "$tmo" "$dir/bench.sh" >"$dir/vm-test.out" 2>&1 &
 	local pid=$!
 	progress "$dir/logs" "$name" "$pid" &
@@ -185,8 +217,13 @@ vm_run() {
 	fi
 }
 
-settings() { # MODE(full|mem) MEM_REPS
-	echo "BENCH_MODE=$1"
+settings() { # MODE(full|mem|scale) MEM_REPS
+	if [[ $1 == scale ]]; then
+		echo "BENCH_MODE=full BENCH_MEM=0 BENCH_CIPHERS=aes"
+		echo "BENCH_CONFIGS='raw crypt crypt-nowq mt'"
+	else
+		echo "BENCH_MODE=$1"
+	fi
 	echo "BENCH_ROUNDS=$ROUNDS BENCH_RUNTIME=$RUNTIME BENCH_RAMP=$RAMP"
 	echo "BENCH_REGION_MB=$REGION BENCH_DEV=$DEV"
 	echo "BENCH_WORKLOADS='$WORKLOADS'"
@@ -196,18 +233,27 @@ settings() { # MODE(full|mem) MEM_REPS
 # Guest time: each fio run is runtime + ramp + ~3 s of set-up in this VM;
 # memory, fills and the cipher-rate runs a few minutes more.  Generous.
 nwl=$([[ $WORKLOADS == all ]] && echo 8 || wc -w <<<"$WORKLOADS")
-runs=$((ROUNDS * nwl * 11))
+runs=$((ROUNDS * nwl * 15))
 TMO=$(awk -v n="$runs" -v t="$RUNTIME" -v r="$RAMP" 'BEGIN { printf "%d", 2 * n * (t + r + 3) + 900 }')
 
 STATUS=0
-MAIN=()
-if [[ $MODE != mem-only ]]; then
+MAIN=() MEMLOGS=() SCALELOGS=()
+if [[ -n $SCALE ]]; then
+	for c in $SCALE; do
+		say "VM with $c vCPUs, $MEM MiB: $ROUNDS round(s) of ${RUNTIME}s runs; logs in ${WORK#"$REPO"/}"
+		if vm_run "scale-${c}cpu" "$c" "$TMO" "$(settings scale 1)"; then
+			SCALELOGS+=("$WORK/scale-${c}cpu.out")
+		else
+			STATUS=1
+		fi
+	done
+	MEM_CPUS=
+elif [[ $MODE != mem-only ]]; then
 	say "VM with $CPUS vCPUs, $MEM MiB: $ROUNDS round(s) of ${RUNTIME}s runs; logs in ${WORK#"$REPO"/}"
 	vm_run main "$CPUS" "$TMO" "$(settings full "$MEM_REPS")" || STATUS=1
 	MAIN=(--main "$WORK/main.out")
 fi
 
-MEMLOGS=()
 for c in $MEM_CPUS; do
 	[[ $MODE != mem-only ]] && ((c == CPUS)) && continue
 	say "VM with $c vCPUs: memory per mapping only"
@@ -226,20 +272,49 @@ QEMUV=$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')
 COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 # The module's own sources only (untracked helper .c files elsewhere do not count).
 git -C "$REPO" diff --quiet HEAD -- $(cd "$REPO" && ls *.c *.h Kbuild 2>/dev/null) 2>/dev/null || COMMIT+="+dirty"
-mkdir -p "$OUT"
+# Into the run's own directory first; into $OUT only when all went well.
+REP=$WORK/report
+mkdir -p "$REP"
 say "writing the report"
-python3 "$REPO/scripts/bench-report.py" --out "$OUT" --work "$WORK" --stamp "$STAMP" --date "$DATE" \
+KIND=bench
+[[ -n $SCALE ]] && KIND=scale
+NAME=$KIND-$STAMP-$SERIES
+RARGS=("${MAIN[@]}" "${MEMLOGS[@]}")
+[[ -n $SCALE ]] && RARGS=(--scale "${SCALELOGS[@]}")
+if ((${#SCALELOGS[@]} + ${#MAIN[@]} + ${#MEMLOGS[@]} == 0)); then
+	say "no VM run gave any output"
+	STATUS=1
+elif ! python3 "$REPO/scripts/bench-report.py" --out "$REP" --name "$NAME" --work "$WORK" \
+	--date "$DATE" \
 	--meta mode=$MODE --meta mem_mib="$MEM" --meta mem_reps="$MEM_REPS" --meta commit="$COMMIT" \
 	--meta "command=scripts/bench.sh $ARGS" --meta host_cpu="$HOSTCPU" \
-	--meta host_ncpu="$(nproc)" --meta host_qemu="$QEMUV" \
-	--meta elapsed_s=$((SECONDS - T0)) \
-	"${MAIN[@]}" "${MEMLOGS[@]}" || STATUS=1
-if [[ $MODE == mem-only ]]; then
-	say "done in $((SECONDS - T0))s: $OUT/bench-$STAMP.{json,txt}"
-	exit $STATUS
+	--meta host_ncpu="$(nproc)" --meta host_qemu="$QEMUV" --meta kernel="$KV" \
+	--meta elapsed_s=$((SECONDS - T0)) "${RARGS[@]}"; then
+	STATUS=1
 fi
-for e in json txt png; do
-	[[ -f $OUT/bench-$STAMP.$e ]] && cp "$OUT/bench-$STAMP.$e" "$OUT/latest.$e"
+if ((STATUS)); then
+	say "the run failed or is incomplete: ${OUT#"$REPO"/} left as it was; this run's report and logs are in ${WORK#"$REPO"/}"
+	exit 1
+fi
+mkdir -p "$OUT"
+exts=(json txt png)
+[[ $MODE == mem-only ]] && exts=(json txt)
+latest=latest-$SERIES
+[[ $KIND == scale ]] && latest=scale-latest-$SERIES
+for e in "${exts[@]}"; do
+	[[ -f $REP/$NAME.$e ]] || die "report file $NAME.$e missing; ${OUT#"$REPO"/} left as it was"
 done
-say "done in $((SECONDS - T0))s: $OUT/bench-$STAMP.{json,txt,png} (and latest.*)"
-exit $STATUS
+for e in "${exts[@]}"; do
+	cp "$REP/$NAME.$e" "$OUT/.$NAME.$e.tmp" && mv -f "$OUT/.$NAME.$e.tmp" "$OUT/$NAME.$e"
+done
+# latest-<series>.* (scale-latest-<series>.*) follow full runs only: a
+# --quick or --smoke run does not replace the last full one.
+if [[ $MODE == full ]]; then
+	for e in "${exts[@]}"; do
+		cp "$REP/$NAME.$e" "$OUT/.$latest.$e.tmp" && mv -f "$OUT/.$latest.$e.tmp" "$OUT/$latest.$e"
+	done
+	say "done in $((SECONDS - T0))s: $OUT/$NAME.{$(IFS=,; echo "${exts[*]}")} (and $latest.*)"
+else
+	say "done in $((SECONDS - T0))s: $OUT/$NAME.{$(IFS=,; echo "${exts[*]}")}"
+fi
+exit 0

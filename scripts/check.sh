@@ -9,6 +9,10 @@
 #   scripts/check.sh NAME...         only these tests (host or guest, e.g. module-load,
 #                                    module-load@4cpu, harness-timeout)
 #   VMTEST_ARGS="--cpus 4" scripts/check.sh    extra options for scripts/vm-test
+#   KVER=6.12 scripts/check.sh       on that kernel (a series or a full version;
+#                                    `make check KVER=6.12`): the module is built
+#                                    for it, the VM boots it; it is installed
+#                                    first if missing (scripts/deps.sh --kernel)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -21,16 +25,27 @@ summary() {
 	exit
 }
 
-scripts/deps.sh || { echo "FAIL deps: scripts/deps.sh failed"; NFAIL=1; summary; }
-
-mkdir -p "$LOGS"
-if ! make >"$LOGS/build.log" 2>&1; then
-	cat "$LOGS/build.log"
-	echo "FAIL build: make failed"
+# The kernel: asked for (KVER), else the newest installed (scripts/kernel.sh).
+ASKED=${KVER:-}
+scripts/deps.sh --kernel "$ASKED" ||
+	{ echo "FAIL deps: scripts/deps.sh${ASKED:+ --kernel $ASKED} failed (see above)"; NFAIL=1; summary; }
+if ! KVER=$(scripts/kernel.sh --for vm "$ASKED"); then
+	echo "FAIL kernel: no usable kernel${ASKED:+ '$ASKED'} (see above)"
 	NFAIL=1
 	summary
 fi
-if ! make -C tests/splat >"$LOGS/build-splat.log" 2>&1; then
+# Host tests (the splat module, bench-smoke) and vm-test use it too.
+export KVER
+echo "kernel: $KVER${CMT_KROOT:+ (under $CMT_KROOT)}"
+
+mkdir -p "$LOGS"
+if ! make KVER="$KVER" >"$LOGS/build.log" 2>&1; then
+	cat "$LOGS/build.log"
+	echo "FAIL build: make KVER=$KVER failed"
+	NFAIL=1
+	summary
+fi
+if ! make -C tests/splat KVER="$KVER" >"$LOGS/build-splat.log" 2>&1; then
 	cat "$LOGS/build-splat.log"
 	echo "FAIL build-splat: make -C tests/splat failed"
 	NFAIL=1
@@ -67,7 +82,7 @@ if ((${#guest[@]})); then
 	# vm-test's own summary line is folded into ours.
 	sumfile=$(mktemp)
 	# shellcheck disable=SC2086
-	scripts/vm-test ${VMTEST_ARGS-} "${guest[@]}" </dev/null | while IFS= read -r line; do
+	scripts/vm-test --kver "$KVER" ${VMTEST_ARGS-} "${guest[@]}" </dev/null | while IFS= read -r line; do
 		if [[ $line =~ ^[0-9]+\ passed,\ [0-9]+\ failed$ ]]; then
 			echo "$line" >"$sumfile"
 		else

@@ -4,9 +4,13 @@
 # The bounce-page cap.  Write bounce pages in flight, over all mappings,
 # stay under 2 % of memory (as stock dm-crypt: shared equally by the
 # mappings, but each may always have one largest bio in flight).  16
-# crypt-mt mappings on dm-delay devices (writes held 100 ms) take 1 MiB
+# crypt-mt mappings on dm-delay devices (writes held 1.5 s) take 1 MiB
 # writes at queue depth 16 from 16 fio jobs spread over the vCPUs, which
-# without a cap would hold ~256 MiB of bounce pages.  Sampled every 0.1 s
+# without a cap would hold ~256 MiB of bounce pages.  The delay is what
+# makes the load press on the cap whatever the speed of the CPUs: pages in
+# flight are about encryption rate x delay, and at 100 ms a slow CI machine
+# (~40 MiB/s) stayed at half the 39 MiB cap.  At 1.5 s any rate above
+# 26 MiB/s reaches it.  Sampled every 0.1 s
 # while they run: the pages in flight (/sys/kernel/debug/crypt-mt/pages)
 # never exceed the cap and come close to it (the load does press on it),
 # and MemFree stays above the zones' min watermarks.  Then everything
@@ -25,7 +29,7 @@ i=0
 while [ $i -lt $N ]; do
 	disk=$(ramdisk $((i / 4)))
 	off=$(( (i % 4) * MB * 2048 ))
-	dmsetup create dly$i --table "0 $(mib $MB) delay $disk $off 0 $disk $off 100" ||
+	dmsetup create dly$i --table "0 $(mib $MB) delay $disk $off 0 $disk $off 1500" ||
 		fail "dm-delay $i"
 	mkmap cap$i crypt-mt aes-xts-plain64 "$K64" /dev/mapper/dly$i "$MB"
 	i=$((i + 1))

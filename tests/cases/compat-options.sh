@@ -13,7 +13,8 @@
 #     allow_discards both refuse it;
 #   - high_priority, which stock 6.1 does not know: crypt-mt takes it, prints
 #     it back in stock's newer order, and its data is stock's (stock table
-#     without the flag).
+#     without the flag); where stock knows it (6.10 on, e.g. 6.12), lines with
+#     high_priority are also compared with stock's like the list above.
 #
 # List format as in compat-ciphers:
 #	<cipher> <key bytes> <iv_offset> <device offset> [option...]
@@ -173,5 +174,17 @@ mkdm hp "0 $(mib "$MB") crypt-mt $(rest aes-xts-plain64 "$K" 0 "$DEV" 0 high_pri
 dio_same /dev/mapper/hp "$TMPDIR/hp.w" "$MB" "high_priority: crypt-mt reading stock's data"
 rmdm hp || fail "remove hp"
 echo "ok: high_priority ($(($(now) - t0))s)"
+
+# Stock knows high_priority from 6.10 on: then compare with it directly.
+if mkdm hpprobe "0 $(mib 1) crypt $(rest aes-xts-plain64 "$K" 0 "$DEV" 0 high_priority)" >/dev/null; then
+	rmdm hpprobe || fail "remove hpprobe"
+	run_list "high_priority lines" <<'EOF' || fail "high_priority lines differ from stock (listed above)"
+aes-xts-plain64 64 0 0 high_priority
+aes-xts-plain64 64 0 0 no_read_workqueue high_priority allow_discards
+aes-xts-plain64 64 0 0 high_priority same_cpu_crypt sector_size:4096
+EOF
+else
+	echo "stock dm-crypt here has no high_priority: compared without it only"
+fi
 
 unload_cmt

@@ -11,10 +11,13 @@
 #      cryptsetup-mt finds its library; `make uninstall` removes it all again.
 #      INSTALL_MOD_PATH works the same way for the module.
 #   2. DKMS: dkms.conf names crypt-mt, and `dkms add` + `dkms build` of a copy
-#      of the sources (make dkms-src) for the installed Debian kernel
-#      succeed, with every DKMS tree (--sourcetree/--dkmstree/--installtree)
-#      and the signing key inside a temp dir, then `dkms remove`.  The host's
-#      /var/lib/dkms, /usr/src and /lib/modules/<kver> are left as they were.
+#      of the sources (make dkms-src) for every installed kernel with headers
+#      (6.1 and 6.12 when both are there) succeed, with every DKMS tree
+#      (--sourcetree/--dkmstree/--installtree) and the signing key inside a
+#      temp dir, then `dkms remove`.  The host's /var/lib/dkms, /usr/src and
+#      /lib/modules/<kver> are left as they were.
+#   Both parts run for each kernel, from a copy of the checkout, so that the
+#   crypt-mt.ko that make check built (for the kernel its VM boots) stays.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,69 +31,84 @@ fail() {
 }
 ok() { echo "ok: $*"; }
 
-KVER=$(ls -1 /lib/modules 2>/dev/null | while read -r v; do
-	[ -e "/lib/modules/$v/build/Makefile" ] && echo "$v"; done | sort -V | tail -n 1)
-[ -n "$KVER" ] || fail "no kernel headers installed (scripts/deps.sh)"
-echo "kernel: $KVER"
+mapfile -t KVERS < <("$REPO/scripts/kernel.sh" --all --for build)
+((${#KVERS[@]})) || { "$REPO/scripts/kernel.sh" --for build; fail "no kernel headers installed (scripts/deps.sh)"; }
+echo "kernels: ${KVERS[*]}${CMT_KROOT:+ (under $CMT_KROOT)}"
+kdir() { "$REPO/scripts/kernel.sh" --for build --print make "$1" | cut -d' ' -f2; }
+
+# A copy of the sources to build in: the checkout's crypt-mt.ko stays as it is.
+SRCCOPY=$TMP/src
+mkdir -p "$SRCCOPY"
+tar -C "$REPO" -cf - --exclude=./.git --exclude=./build --exclude=./results \
+	--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+	--exclude='.*.cmd' --exclude='*.order' --exclude=Module.symvers . | tar -C "$SRCCOPY" -xf -
+cd "$SRCCOPY"
 
 # What must not change on this host.
 host_state() {
 	{
 		ls -la /var/lib/dkms 2>&1 || true
 		ls -d /usr/src/crypt-mt* 2>&1 || true
-		ls -la "/lib/modules/$KVER" 2>&1
-		ls -laR "/lib/modules/$KVER/extra" "/lib/modules/$KVER/updates" 2>&1 || true
-		md5sum "/lib/modules/$KVER/modules.alias" "/lib/modules/$KVER/modules.dep" 2>&1 || true
+		for v in "${KVERS[@]}"; do
+			m=${CMT_KROOT:-}/lib/modules/$v
+			ls -la "$m" 2>&1
+			ls -laR "$m/extra" "$m/updates" 2>&1 || true
+			md5sum "$m/modules.alias" "$m/modules.dep" 2>&1 || true
+		done
 		ls -la /usr/local/sbin /usr/local/lib 2>&1 || true
 	} | sed 's/^total .*//'
 }
 BEFORE=$(host_state)
 
-# ---- 1. make install / uninstall with DESTDIR
-D=$TMP/root
-make -s install DESTDIR="$D" KVER="$KVER" >"$TMP/install.log" 2>&1 ||
-	{ cat "$TMP/install.log"; fail "make install DESTDIR=$D failed"; }
-KO=$D/lib/modules/$KVER/extra/crypt-mt.ko
-[ -f "$KO" ] || { find "$D" >&2; fail "no $KO"; }
-ok "module installed at ${KO#"$D"}"
-[ "$(modinfo -F alias "$KO")" = dm-crypt-mt ] || fail "modinfo alias of $KO: $(modinfo -F alias "$KO")"
-[ "$(modinfo -F vermagic "$KO" | awk '{print $1}')" = "$KVER" ] || fail "vermagic is not $KVER"
-# through depmod's index of the staging root, by module name and by alias
-modinfo -b "$D" -k "$KVER" crypt-mt >"$TMP/modinfo" 2>&1 || { cat "$TMP/modinfo"; fail "modinfo -b: crypt-mt not in the staging root's index"; }
-grep -q "^filename: *$KO$" "$TMP/modinfo" || fail "modinfo -b resolves crypt-mt to: $(grep filename "$TMP/modinfo")"
-grep -q "^alias: *dm-crypt-mt$" "$TMP/modinfo" || fail "modinfo shows no alias dm-crypt-mt"
-modinfo -b "$D" -k "$KVER" -F filename dm-crypt-mt | grep -qx "$KO" || fail "alias dm-crypt-mt does not resolve to $KO"
-grep -qx "alias dm-crypt-mt crypt_mt" "$D/lib/modules/$KVER/modules.alias" || fail "modules.alias has no 'alias dm-crypt-mt crypt_mt'"
-ok "depmod ran on the staging root: modinfo shows alias dm-crypt-mt, modules.alias maps it"
-for f in usr/local/sbin/cryptsetup-mt usr/local/sbin/convert-mapping; do
-	[ -x "$D/$f" ] || fail "no executable /$f"
+# ---- 1. make install / uninstall with DESTDIR, for each kernel
+for KVER in "${KVERS[@]}"; do
+	D=$TMP/root-$KVER
+	make -s install DESTDIR="$D" KVER="$KVER" >"$TMP/install.log" 2>&1 ||
+		{ cat "$TMP/install.log"; fail "make install DESTDIR=$D failed"; }
+	KO=$D/lib/modules/$KVER/extra/crypt-mt.ko
+	[ -f "$KO" ] || { find "$D" >&2; fail "no $KO"; }
+	ok "$KVER: module installed at ${KO#"$D"}"
+	[ "$(modinfo -F alias "$KO")" = dm-crypt-mt ] || fail "modinfo alias of $KO: $(modinfo -F alias "$KO")"
+	[ "$(modinfo -F vermagic "$KO" | awk '{print $1}')" = "$KVER" ] || fail "vermagic is not $KVER"
+	# through depmod's index of the staging root, by module name and by alias
+	modinfo -b "$D" -k "$KVER" crypt-mt >"$TMP/modinfo" 2>&1 || { cat "$TMP/modinfo"; fail "modinfo -b: crypt-mt not in the staging root's index"; }
+	grep -q "^filename: *$KO$" "$TMP/modinfo" || fail "modinfo -b resolves crypt-mt to: $(grep filename "$TMP/modinfo")"
+	grep -q "^alias: *dm-crypt-mt$" "$TMP/modinfo" || fail "modinfo shows no alias dm-crypt-mt"
+	modinfo -b "$D" -k "$KVER" -F filename dm-crypt-mt | grep -qx "$KO" || fail "alias dm-crypt-mt does not resolve to $KO"
+	grep -qx "alias dm-crypt-mt crypt_mt" "$D/lib/modules/$KVER/modules.alias" || fail "modules.alias has no 'alias dm-crypt-mt crypt_mt'"
+	ok "$KVER: depmod ran on the staging root: modinfo shows alias dm-crypt-mt, modules.alias maps it"
+	for f in usr/local/sbin/cryptsetup-mt usr/local/sbin/convert-mapping; do
+		[ -x "$D/$f" ] || fail "no executable /$f"
+	done
+	[ -f "$D/usr/local/lib/crypt-mt/libcmt-preload.so" ] || fail "no preload library"
+	# the installed wrapper finds the installed library (CRYPTSETUP=echo: just show what would run)
+	out=$(CRYPTSETUP=/usr/bin/env "$D/usr/local/sbin/cryptsetup-mt" | grep '^LD_PRELOAD=') ||
+		fail "installed cryptsetup-mt runs nothing with LD_PRELOAD"
+	[ "$out" = "LD_PRELOAD=$D/usr/local/sbin/../lib/crypt-mt/libcmt-preload.so" ] ||
+		fail "installed cryptsetup-mt uses $out"
+	ok "$KVER: tools installed; the installed cryptsetup-mt uses the installed library"
+
+	make -s uninstall DESTDIR="$D" KVER="$KVER" >"$TMP/uninstall.log" 2>&1 ||
+		{ cat "$TMP/uninstall.log"; fail "make uninstall failed"; }
+	left=$(find "$D" -name 'crypt-mt*' -o -name 'cryptsetup-mt' -o -name 'convert-mapping' -o -name 'libcmt-preload.so')
+	[ -z "$left" ] || fail "left after uninstall: $left"
+	! grep -q crypt_mt "$D/lib/modules/$KVER/modules.alias" || fail "modules.alias still names crypt_mt after uninstall"
+	ok "$KVER: make uninstall removed everything and re-ran depmod"
+
+	D2=$TMP/modpath-$KVER
+	make -s install-module INSTALL_MOD_PATH="$D2" KVER="$KVER" >"$TMP/install2.log" 2>&1 ||
+		{ cat "$TMP/install2.log"; fail "make install-module INSTALL_MOD_PATH failed"; }
+	[ -f "$D2/lib/modules/$KVER/extra/crypt-mt.ko" ] || fail "INSTALL_MOD_PATH not honoured"
+	modinfo -b "$D2" -k "$KVER" -F alias crypt-mt | grep -qx dm-crypt-mt || fail "INSTALL_MOD_PATH: alias not indexed"
+	ok "$KVER: INSTALL_MOD_PATH=$D2 works too"
 done
-[ -f "$D/usr/local/lib/crypt-mt/libcmt-preload.so" ] || fail "no preload library"
-# the installed wrapper finds the installed library (CRYPTSETUP=echo: just show what would run)
-out=$(CRYPTSETUP=/usr/bin/env "$D/usr/local/sbin/cryptsetup-mt" | grep '^LD_PRELOAD=') ||
-	fail "installed cryptsetup-mt runs nothing with LD_PRELOAD"
-[ "$out" = "LD_PRELOAD=$D/usr/local/sbin/../lib/crypt-mt/libcmt-preload.so" ] ||
-	fail "installed cryptsetup-mt uses $out"
-ok "tools installed; the installed cryptsetup-mt uses the installed library"
-
-make -s uninstall DESTDIR="$D" KVER="$KVER" >"$TMP/uninstall.log" 2>&1 ||
-	{ cat "$TMP/uninstall.log"; fail "make uninstall failed"; }
-left=$(find "$D" -name 'crypt-mt*' -o -name 'cryptsetup-mt' -o -name 'convert-mapping' -o -name 'libcmt-preload.so')
-[ -z "$left" ] || fail "left after uninstall: $left"
-! grep -q crypt_mt "$D/lib/modules/$KVER/modules.alias" || fail "modules.alias still names crypt_mt after uninstall"
-ok "make uninstall removed everything and re-ran depmod"
-
-D2=$TMP/modpath
-make -s install-module INSTALL_MOD_PATH="$D2" KVER="$KVER" >"$TMP/install2.log" 2>&1 ||
-	{ cat "$TMP/install2.log"; fail "make install-module INSTALL_MOD_PATH failed"; }
-[ -f "$D2/lib/modules/$KVER/extra/crypt-mt.ko" ] || fail "INSTALL_MOD_PATH not honoured"
-modinfo -b "$D2" -k "$KVER" -F alias crypt-mt | grep -qx dm-crypt-mt || fail "INSTALL_MOD_PATH: alias not indexed"
-ok "INSTALL_MOD_PATH=$D2 works too"
 
 # ---- 2. DKMS
 command -v dkms >/dev/null || fail "dkms not installed (scripts/deps.sh)"
 # shellcheck disable=SC2034  # dkms.conf's MAKE line expands ${kernelver}
 kernelver=$KVER
+# shellcheck disable=SC2034  # and ${kernel_source_dir}
+kernel_source_dir=$(kdir "$KVER")
 # shellcheck source=/dev/null
 . ./dkms.conf
 [ "${PACKAGE_NAME:-}" = crypt-mt ] || fail "dkms.conf: PACKAGE_NAME=${PACKAGE_NAME:-}"
@@ -108,18 +126,22 @@ mkdir -p "$TMP/dk/var/lib/dkms"
 "${DK[@]}" add -m crypt-mt -v "$VER" >"$TMP/dkms-add.log" 2>&1 ||
 	{ cat "$TMP/dkms-add.log"; fail "dkms add"; }
 ok "dkms add"
-if ! "${DK[@]}" build -m crypt-mt -v "$VER" -k "$KVER" >"$TMP/dkms-build.log" 2>&1; then
-	cat "$TMP/dkms-build.log"
-	tail -n 30 "$TMP/dk/var/lib/dkms/crypt-mt/$VER/build/make.log" 2>/dev/null || true
-	fail "dkms build for $KVER"
-fi
-BUILT=$(find "$TMP/dk/var/lib/dkms/crypt-mt/$VER/$KVER" -name 'crypt-mt.ko*' | head -n 1)
-[ -n "$BUILT" ] || { cat "$TMP/dkms-build.log"; fail "dkms build left no crypt-mt.ko"; }
-modinfo -F alias "$BUILT" | grep -qx dm-crypt-mt || fail "DKMS-built module has no alias dm-crypt-mt"
-[ "$(modinfo -F vermagic "$BUILT" | awk '{print $1}')" = "$KVER" ] || fail "DKMS-built module's vermagic"
-"${DK[@]}" status -m crypt-mt -v "$VER" | grep -q "crypt-mt/$VER, $KVER, .*: built" ||
-	fail "dkms status: $("${DK[@]}" status -m crypt-mt -v "$VER")"
-ok "dkms build for $KVER: ${BUILT#"$TMP"/dk} (alias dm-crypt-mt)"
+for KVER in "${KVERS[@]}"; do
+	# kernel_source_dir in dkms.conf: the kbuild tree (under CMT_KROOT if set)
+	if ! "${DK[@]}" build -m crypt-mt -v "$VER" -k "$KVER" --kernelsourcedir "$(kdir "$KVER")" \
+		>"$TMP/dkms-build.log" 2>&1; then
+		cat "$TMP/dkms-build.log"
+		tail -n 30 "$TMP/dk/var/lib/dkms/crypt-mt/$VER/build/make.log" 2>/dev/null || true
+		fail "dkms build for $KVER"
+	fi
+	BUILT=$(find "$TMP/dk/var/lib/dkms/crypt-mt/$VER/$KVER" -name 'crypt-mt.ko*' | head -n 1)
+	[ -n "$BUILT" ] || { cat "$TMP/dkms-build.log"; fail "dkms build for $KVER left no crypt-mt.ko"; }
+	modinfo -F alias "$BUILT" | grep -qx dm-crypt-mt || fail "DKMS-built module for $KVER has no alias dm-crypt-mt"
+	[ "$(modinfo -F vermagic "$BUILT" | awk '{print $1}')" = "$KVER" ] || fail "DKMS-built module's vermagic is not $KVER"
+	"${DK[@]}" status -m crypt-mt -v "$VER" | grep -q "crypt-mt/$VER, $KVER, .*: built" ||
+		fail "dkms status: $("${DK[@]}" status -m crypt-mt -v "$VER")"
+	ok "dkms build for $KVER: ${BUILT#"$TMP"/dk} (alias dm-crypt-mt)"
+done
 "${DK[@]}" remove -m crypt-mt -v "$VER" --all >"$TMP/dkms-remove.log" 2>&1 ||
 	{ cat "$TMP/dkms-remove.log"; fail "dkms remove"; }
 [ -z "$("${DK[@]}" status -m crypt-mt 2>/dev/null)" ] || fail "dkms still lists crypt-mt after remove"
@@ -130,5 +152,5 @@ if [ "$BEFORE" != "$AFTER" ]; then
 	diff <(echo "$BEFORE") <(echo "$AFTER") >&2 || true
 	fail "the host's module/DKMS state changed"
 fi
-ok "host left as it was (/var/lib/dkms, /usr/src, /lib/modules/$KVER, /usr/local)"
+ok "host left as it was (/var/lib/dkms, /usr/src, /lib/modules/{${KVERS[*]}}, /usr/local)"
 echo "PASS: install"
