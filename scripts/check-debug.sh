@@ -32,9 +32,14 @@ cd "$root"
 # The CI subset: load/unload, one compat round against stock dm-crypt, the
 # stacked case, malformed tables, and what only this kernel can test: fault
 # injection (faultinj, fail-make-request) and, with KASAN's quarantine
-# keeping freed objects, where key bytes are left (key-lifecycle).  About 15
-# minutes with a warm cache.  Names are tests/cases/<name>.sh without .sh.
-CI_TESTS=(module-load fio-verify@2cpu stack malformed faultinj fail-make-request key-lifecycle)
+# keeping freed objects, where key bytes are left (key-lifecycle); and the
+# two contexts the spreading code must get right: completions inside the
+# lower driver's submission under rcu_read_lock (nullblk-completion, with
+# DEBUG_ATOMIC_SLEEP) and helpers on the other CPU in a 3-deep stack
+# (spread-stack).  About 22 minutes with a warm cache.  Names are
+# tests/cases/<name>.sh without .sh.
+CI_TESTS=(module-load fio-verify@2cpu stack malformed faultinj fail-make-request key-lifecycle
+	nullblk-completion spread-stack)
 
 log() { echo "check-debug: $*" >&2; }
 die() { echo "check-debug: ERROR: $*" >&2; exit 1; }

@@ -279,3 +279,27 @@ hog_stop() {
 	umount "$HOG" 2>/dev/null
 	HOG=
 }
+
+# eio WHAT CMD...: CMD must fail, saying "Input/output error" (a backing
+# device that fails its bios: the error reaches the caller).
+eio() {
+	_w=$1
+	shift
+	if "$@" >"$TMPDIR/eio.out" 2>&1; then
+		fail "$_w succeeded on a failing device"
+	fi
+	grep -q 'Input/output error' "$TMPDIR/eio.out" || {
+		cat "$TMPDIR/eio.out"
+		fail "$_w failed, but not with EIO"
+	}
+	echo "ok: $_w: EIO"
+}
+
+# own_keyring_session "$@": run this test script again, once, in a session
+# keyring of its own, shared by the shell and the dmsetup it runs (the
+# kernel looks keys up in the keyrings of the process loading the table).
+own_keyring_session() {
+	[ -n "$CMT_OWN_SESSION" ] && return 0
+	export CMT_OWN_SESSION=1
+	exec keyctl session - sh "$0" "$@"
+}

@@ -18,12 +18,7 @@
 . "$TESTS/stress-lib.sh"
 . "$TESTS/compat-lib.sh"
 
-# Our own session keyring, shared by this shell and the dmsetup it runs (the
-# kernel looks keys up in the keyrings of the process loading the table).
-if [ -z "$COMPAT_KEYRING_SESSION" ]; then
-	export COMPAT_KEYRING_SESSION=1
-	exec keyctl session - sh "$0" "$@"
-fi
+own_keyring_session "$@"
 
 load_targets
 DEV=$(ramdisk 0)

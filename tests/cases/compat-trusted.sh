@@ -23,10 +23,7 @@
 . "$TESTS/stress-lib.sh"
 . "$TESTS/compat-lib.sh"
 
-if [ -z "$COMPAT_TRUSTED_SESSION" ]; then
-	export COMPAT_TRUSTED_SESSION=1
-	exec keyctl session - sh "$0" "$@"
-fi
+own_keyring_session "$@"
 
 load_targets
 DEV=$(ramdisk 0)

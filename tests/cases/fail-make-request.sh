@@ -41,19 +41,6 @@ done
 echo 1 >/sys/block/ram0/make-it-fail || fail "make-it-fail ram0"
 echo 1 >/sys/block/ram1/make-it-fail || fail "make-it-fail ram1"
 
-# eio WHAT CMD...: CMD must fail, saying "Input/output error".
-eio() {
-	_w=$1
-	shift
-	if "$@" >"$TMPDIR/eio.out" 2>&1; then
-		fail "$_w succeeded while every bio fails"
-	fi
-	grep -q 'Input/output error' "$TMPDIR/eio.out" || {
-		cat "$TMPDIR/eio.out"
-		fail "$_w failed, but not with EIO"
-	}
-}
-
 fmr 100
 for m in a b; do
 	eio "$m: 4k read" dd if=/dev/mapper/$m of=/dev/null bs=4k count=1 iflag=direct

@@ -39,20 +39,6 @@ flakey() {
 	fi
 }
 
-# eio WHAT CMD...: CMD must fail, saying "Input/output error".
-eio() {
-	_w=$1
-	shift
-	if "$@" >"$TMPDIR/eio.out" 2>&1; then
-		fail "$_w succeeded on a failing device"
-	fi
-	grep -q 'Input/output error' "$TMPDIR/eio.out" || {
-		cat "$TMPDIR/eio.out"
-		fail "$_w failed, but not with EIO"
-	}
-	echo "ok: $_w: EIO"
-}
-
 # ---- dm-flakey ----
 FLDEV=$(ramdisk 0)
 flakey fl up
