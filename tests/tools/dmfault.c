@@ -199,9 +199,13 @@ static int sweep_load(void *buf, const char *name, const char *table, int step)
 				errno = -r;
 				fprintf(stderr, "dmfault: the load fails without injection: %s\n", strerror(-r));
 				bad = 1;
-			} else if ((r = simple(buf, name, DM_DEV_SUSPEND, 0))) {
-				fprintf(stderr, "dmfault: resume after the clean load failed: %s\n", strerror(-r));
-				bad = 1;
+			} else {
+				r = simple(buf, name, DM_DEV_SUSPEND, 0);
+				if (r) {
+					fprintf(stderr, "dmfault: resume after the clean load failed: %s\n",
+						strerror(-r));
+					bad = 1;
+				}
 			}
 			if (simple(buf, name, DM_DEV_REMOVE, 0)) {
 				fprintf(stderr, "dmfault: remove after the clean load failed\n");

@@ -160,11 +160,21 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': list = 1; break;
-		case 's': start_mark = optarg; break;
-		case 'e': end_mark = optarg; break;
-		case 'x': cmd = optarg; break;
-		case 'd': drop_every = strtoull(optarg, NULL, 10); break;
+		case 'l':
+			list = 1;
+			break;
+		case 's':
+			start_mark = optarg;
+			break;
+		case 'e':
+			end_mark = optarg;
+			break;
+		case 'x':
+			cmd = optarg;
+			break;
+		case 'd':
+			drop_every = strtoull(optarg, NULL, 10);
+			break;
 		case 'c':
 			if (!strcmp(optarg, "flush"))
 				check_mask = LW_FLUSH;
