@@ -80,6 +80,14 @@ NCPU=$(nproc)
 BADCPU=''
 for spec in twofish-cbc-plain64 serpent-cbc-plain64 camellia-cbc-plain64; do
 	alg=${spec%%-*}
+	# the debug kernel's config (scripts/debug-kernel.config) leaves camellia
+	# out: a cipher this kernel has neither built in nor as a module cannot be
+	# checked (stock could not use it either); Debian's kernels have all three
+	if ! grep -q "^name *: $alg\$" /proc/crypto &&
+		! find "/lib/modules/$(uname -r)" -name "$alg*.ko*" | grep -q .; then
+		echo "note: $spec: this kernel has no $alg, not checked"
+		continue
+	fi
 	for m in $(lsmod | awk -v a="$alg" 'index($1, a) { print $1 }'); do
 		rmmod "$m" 2>/dev/null
 	done
