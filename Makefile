@@ -60,14 +60,14 @@ bench:
 
 # ---- cryptsetup-mt, installing, DKMS (README: "cryptsetup, conversion and installing") ----
 
-# The LD_PRELOAD library scripts/cryptsetup-mt runs cryptsetup with.
+# The LD_PRELOAD library userspace/cryptsetup-mt runs cryptsetup with.
 PRELOAD := build/libcmt-preload.so
 PRELOAD_CFLAGS ?= -O2 -g
 all: preload
 
 preload: $(PRELOAD)
 
-$(PRELOAD): scripts/cmt-preload.c
+$(PRELOAD): userspace/cmt-preload.c
 	@mkdir -p $(@D)
 	@# built aside and renamed: concurrent VM runs install it
 	$(CC) $(PRELOAD_CFLAGS) -Wall -Wextra -Werror -fPIC -shared -o $@.tmp.$$$$ $< \
@@ -100,8 +100,8 @@ install-module: modules
 # The tools alone (the test VM's image gets them this way, too).
 install-tools: preload
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/crypt-mt
-	install -m 0755 scripts/cryptsetup-mt $(DESTDIR)$(PREFIX)/sbin/cryptsetup-mt
-	install -m 0755 scripts/convert-mapping $(DESTDIR)$(PREFIX)/sbin/convert-mapping
+	install -m 0755 userspace/cryptsetup-mt $(DESTDIR)$(PREFIX)/sbin/cryptsetup-mt
+	install -m 0755 userspace/convert-mapping $(DESTDIR)$(PREFIX)/sbin/convert-mapping
 	install -m 0644 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/crypt-mt/libcmt-preload.so
 
 uninstall:
@@ -119,11 +119,10 @@ uninstall:
 # build and install them for the current kernel (and every new one: AUTOINSTALL).
 DKMS_SRC = $(DESTDIR)/usr/src/crypt-mt-$(CMT_VERSION)
 DKMS_FILES = Kbuild Makefile dkms.conf dm-crypt-mt.h compat.h dm-crypt-mt.c io.c convert.c control.c \
-	percpu.c workqueue.c essiv.c iv.c scripts/cmt-preload.c scripts/kernel.sh LICENSE
+	percpu.c workqueue.c essiv.c iv.c userspace/cmt-preload.c scripts/kernel.sh LICENSE
 
 dkms-src:
-	install -d $(DKMS_SRC)/scripts
-	for f in $(DKMS_FILES); do install -m 0644 $$f $(DKMS_SRC)/$$f; done
+	for f in $(DKMS_FILES); do install -D -m 0644 $$f $(DKMS_SRC)/$$f; done
 	chmod 0755 $(DKMS_SRC)/scripts/kernel.sh
 
 dkms-install: dkms-src

@@ -2,7 +2,7 @@
 /*
  * cmt-preload: an LD_PRELOAD library that makes an unmodified cryptsetup
  * create crypt-mt mappings instead of stock dm-crypt ones.
- * scripts/cryptsetup-mt runs cryptsetup with it; nothing else should load it.
+ * userspace/cryptsetup-mt runs cryptsetup with it; nothing else should load it.
  *
  * cryptsetup (libcryptsetup) talks to the kernel only through libdevmapper, so
  * interposing a handful of libdevmapper calls is enough:
