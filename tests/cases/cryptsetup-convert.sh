@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# scripts/convert-mapping switches open mappings between stock crypt and
+# userspace/convert-mapping switches open mappings between stock crypt and
 # crypt-mt while they are in use:
 #   1. hex-key mapping under fio verify I/O: crypt -> crypt-mt -> crypt, three
 #      round trips; fio's crc32c verification passes throughout, a static

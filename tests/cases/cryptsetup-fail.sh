@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Failed opens through scripts/cryptsetup-mt leave nothing behind:
+# Failed opens through userspace/cryptsetup-mt leave nothing behind:
 #   - a wrong passphrase is refused for LUKS1 and LUKS2 (exit status 2, as
 #     stock), no mapping exists afterwards, and the right one still opens;
 #   - a table that crypt-mt itself refuses (plain mode with the BitLocker

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# LUKS1 through scripts/cryptsetup-mt: open makes a crypt-mt mapping (hex key
+# LUKS1 through userspace/cryptsetup-mt: open makes a crypt-mt mapping (hex key
 # in the table, as stock), status/luksSuspend/luksResume/resize/refresh/close
 # work on it, and what was written (data + ext4) reads back identically
 # through stock cryptsetup and dm-crypt (cs_cycle in tests/cryptsetup-lib.sh).

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # LUKS2 with aes-cbc-essiv:sha256 and 4096-byte encryption sectors through
-# scripts/cryptsetup-mt (table option sector_size:4096, keyring key), the
+# userspace/cryptsetup-mt (table option sector_size:4096, keyring key), the
 # whole cs_cycle, read back through stock cryptsetup.
 #
 # timeout: 420

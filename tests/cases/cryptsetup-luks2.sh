@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # LUKS2 with cryptsetup's defaults (aes-xts-plain64, volume key passed to the
-# kernel through the keyring) through scripts/cryptsetup-mt: the crypt-mt
+# kernel through the keyring) through userspace/cryptsetup-mt: the crypt-mt
 # table carries a :64:logon:cryptsetup:... reference exactly like stock's;
 # status/luksSuspend/luksResume/resize/refresh/close work, and data + ext4
 # read back identically through stock cryptsetup (cs_cycle).

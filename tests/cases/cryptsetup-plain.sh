@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Plain dm-crypt volumes through scripts/cryptsetup-mt, read back through
+# Plain dm-crypt volumes through userspace/cryptsetup-mt, read back through
 # stock cryptsetup (cs_cycle):
 #   1. passphrase on stdin, hashed: --cipher aes-cbc-essiv:sha256 --key-size 256 --hash sha256
 #   2. raw key file:      --cipher aes-xts-plain64 --key-size 512 --key-file (64 bytes)
