@@ -25,6 +25,9 @@ PKGS=(
 	# initramfs contents and its assembly (xz-utils: 6.12's modules are .ko.xz)
 	busybox-static dmsetup cryptsetup-bin fio e2fsprogs kmod cpio keyutils
 	util-linux coreutils xz-utils
+	# boot-time volumes: systemd-cryptsetup, Debian's cryptdisks_start/stop and
+	# /lib/cryptsetup scripts, the initramfs hook test (mkinitramfs, cryptroot)
+	systemd cryptsetup cryptsetup-initramfs initramfs-tools sysvinit-utils
 	# debug-kernel lane, benchmark report (python3) and plots
 	linux-source-6.1 bc flex bison libelf-dev libssl-dev perl
 	gnuplot-nox dkms python3
