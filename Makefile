@@ -80,9 +80,15 @@ CMT_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$$/\1
 #   module   -> $(DESTDIR)$(INSTALL_MOD_PATH)/lib/modules/$(KVER)/extra/crypt-mt.ko, then depmod
 #   tools    -> $(DESTDIR)$(PREFIX)/sbin/{cryptsetup-mt,convert-mapping}
 #               $(DESTDIR)$(PREFIX)/lib/crypt-mt/libcmt-preload.so
+#   boot     -> $(DESTDIR)$(PREFIX)/lib/crypt-mt/{cryptdisks.sh,systemd-cryptsetup-crypt-mt.conf}
+#               (inert until a user adds the lines README's "Boot-time volumes" gives)
+#               $(DESTDIR)$(INITRAMFS_HOOKDIR)/crypt-mt (inert until enabled in
+#               /etc/initramfs-tools/conf.d/crypt-mt)
 # depmod runs against the staging root when one is given (-b), so packaging
 # and tests never touch the host's module index.
 PREFIX ?= /usr/local
+LIBDIR = $(PREFIX)/lib/crypt-mt
+INITRAMFS_HOOKDIR ?= /etc/initramfs-tools/hooks
 MODROOT = $(DESTDIR)$(INSTALL_MOD_PATH)
 MODDIR = $(MODROOT)/lib/modules/$(KVER)/extra
 
@@ -103,6 +109,14 @@ install-tools: preload
 	install -m 0755 userspace/cryptsetup-mt $(DESTDIR)$(PREFIX)/sbin/cryptsetup-mt
 	install -m 0755 userspace/convert-mapping $(DESTDIR)$(PREFIX)/sbin/convert-mapping
 	install -m 0644 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/crypt-mt/libcmt-preload.so
+	@# boot-time volumes: files naming where the library is installed
+	install -d $(DESTDIR)$(INITRAMFS_HOOKDIR)
+	sed 's|@LIBDIR@|$(LIBDIR)|g' userspace/cryptdisks.sh >$(DESTDIR)$(LIBDIR)/cryptdisks.sh
+	sed 's|@LIBDIR@|$(LIBDIR)|g' userspace/systemd-cryptsetup-crypt-mt.conf \
+		>$(DESTDIR)$(LIBDIR)/systemd-cryptsetup-crypt-mt.conf
+	sed 's|@LIBDIR@|$(LIBDIR)|g' userspace/initramfs-hook >$(DESTDIR)$(INITRAMFS_HOOKDIR)/crypt-mt
+	chmod 0644 $(DESTDIR)$(LIBDIR)/cryptdisks.sh $(DESTDIR)$(LIBDIR)/systemd-cryptsetup-crypt-mt.conf
+	chmod 0755 $(DESTDIR)$(INITRAMFS_HOOKDIR)/crypt-mt
 
 uninstall:
 	rm -f $(MODDIR)/crypt-mt.ko
@@ -113,6 +127,8 @@ uninstall:
 	fi
 	rm -f $(DESTDIR)$(PREFIX)/sbin/cryptsetup-mt $(DESTDIR)$(PREFIX)/sbin/convert-mapping
 	rm -f $(DESTDIR)$(PREFIX)/lib/crypt-mt/libcmt-preload.so
+	rm -f $(DESTDIR)$(LIBDIR)/cryptdisks.sh $(DESTDIR)$(LIBDIR)/systemd-cryptsetup-crypt-mt.conf
+	rm -f $(DESTDIR)$(INITRAMFS_HOOKDIR)/crypt-mt
 	-rmdir $(DESTDIR)$(PREFIX)/lib/crypt-mt 2>/dev/null
 
 # DKMS: copy the module sources to /usr/src/crypt-mt-<version>, then let DKMS
