@@ -8,7 +8,9 @@
 #      modules.alias maps dm-crypt-mt to crypt_mt, which is what dm's
 #      request_module("dm-crypt-mt") needs), installs cryptsetup-mt,
 #      convert-mapping and the preload library, and the installed
-#      cryptsetup-mt finds its library; `make uninstall` removes it all again.
+#      cryptsetup-mt finds its library, and the boot-time files (cryptdisks.sh,
+#      the systemd drop-in, the initramfs hook) name it; `make uninstall`
+#      removes it all again.
 #      INSTALL_MOD_PATH works the same way for the module.
 #   2. DKMS: dkms.conf names crypt-mt, and `dkms add` + `dkms build` of a copy
 #      of the sources (make dkms-src) for every installed kernel with headers
@@ -87,10 +89,20 @@ for KVER in "${KVERS[@]}"; do
 	[ "$out" = "LD_PRELOAD=$D/usr/local/sbin/../lib/crypt-mt/libcmt-preload.so" ] ||
 		fail "installed cryptsetup-mt uses $out"
 	ok "$KVER: tools installed; the installed cryptsetup-mt uses the installed library"
+	# boot-time volumes: the files name the installed library, none is left with @LIBDIR@
+	for f in usr/local/lib/crypt-mt/cryptdisks.sh usr/local/lib/crypt-mt/systemd-cryptsetup-crypt-mt.conf \
+		etc/initramfs-tools/hooks/crypt-mt; do
+		[ -f "$D/$f" ] || fail "no /$f"
+		grep -q /usr/local/lib/crypt-mt/ "$D/$f" || fail "/$f does not name /usr/local/lib/crypt-mt/"
+		! grep -q @LIBDIR@ "$D/$f" || fail "/$f still has @LIBDIR@"
+	done
+	[ -x "$D/etc/initramfs-tools/hooks/crypt-mt" ] || fail "the initramfs hook is not executable"
+	ok "$KVER: boot-time files installed (cryptdisks.sh, systemd drop-in, initramfs hook)"
 
 	make -s uninstall DESTDIR="$D" KVER="$KVER" >"$TMP/uninstall.log" 2>&1 ||
 		{ cat "$TMP/uninstall.log"; fail "make uninstall failed"; }
-	left=$(find "$D" -name 'crypt-mt*' -o -name 'cryptsetup-mt' -o -name 'convert-mapping' -o -name 'libcmt-preload.so')
+	left=$(find "$D" -name 'crypt-mt*' -o -name 'cryptsetup-mt' -o -name 'convert-mapping' -o -name 'libcmt-preload.so' \
+		-o -name cryptdisks.sh -o -name 'systemd-cryptsetup-crypt-mt.conf')
 	[ -z "$left" ] || fail "left after uninstall: $left"
 	! grep -q crypt_mt "$D/lib/modules/$KVER/modules.alias" || fail "modules.alias still names crypt_mt after uninstall"
 	ok "$KVER: make uninstall removed everything and re-ran depmod"
