@@ -101,6 +101,18 @@ static void *real_sym(const char *name)
 {
 	void *p = dlsym(RTLD_NEXT, name);
 
+	/*
+	 * A program that dlopen()s libcryptsetup (RTLD_LOCAL) has libdevmapper
+	 * outside the global scope RTLD_NEXT searches: ask the loaded copy.
+	 */
+	if (!p) {
+		void *h = dlopen("libdevmapper.so.1.02.1", RTLD_NOW | RTLD_NOLOAD);
+
+		if (h) {
+			p = dlsym(h, name);
+			dlclose(h);
+		}
+	}
 	if (!p) {
 		fprintf(stderr, "cmt-preload: cannot find libdevmapper's %s: %s\n",
 			name, dlerror());
