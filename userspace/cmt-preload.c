@@ -2,7 +2,10 @@
 /*
  * cmt-preload: an LD_PRELOAD library that makes an unmodified cryptsetup
  * create crypt-mt mappings instead of stock dm-crypt ones.
- * userspace/cryptsetup-mt runs cryptsetup with it; nothing else should load it.
+ * userspace/cryptsetup-mt runs cryptsetup with it; for crypttab volumes the
+ * systemd drop-in and cryptdisks.sh preload it into systemd-cryptsetup and
+ * Debian's cryptdisks scripts (README: "Boot-time volumes").  Only programs
+ * that use libdevmapper notice it.
  *
  * cryptsetup (libcryptsetup) talks to the kernel only through libdevmapper, so
  * interposing a handful of libdevmapper calls is enough:
