@@ -69,8 +69,8 @@ OPTS=(
 	-o "Dir::Cache=$APT/cache"
 	-o "Dir::Cache::pkgcache="
 	-o "Dir::Cache::srcpkgcache="
+	# the cache dir belongs to root: no download as user _apt
 	-o "APT::Sandbox::User=root"
-	-o "Debug::NoLocking=0"
 )
 echo "upstream-src: fetching cryptsetup $VER source (private apt config in $APT)" >&2
 apt-get "${OPTS[@]}" update -qq >"$CACHE/apt.log" 2>&1 || {
