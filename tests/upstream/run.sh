@@ -131,6 +131,8 @@ restore_dmcrypt
 echo "=== not-tested lines, stock vs crypt-mt"
 upstream_compare "$NAME" "$TMPDIR/stock.out" "$TMPDIR/crypt-mt.out"
 same=$?
+echo "($(grep -aicE 'n/a|skipped' "$TMPDIR/stock.out") such lines in the stock run," \
+	"$(grep -aicE 'n/a|skipped' "$TMPDIR/crypt-mt.out") in the crypt-mt run)"
 
 why=
 [ "$rc_stock" = 0 ] || why="stock run exit $rc_stock"
