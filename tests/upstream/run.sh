@@ -61,7 +61,11 @@ EOS
 done
 chmod 755 "$MT"/*
 
-# scsi_debug's disks need sd_mod, which udev would load; the guest has none.
+# What udev would make: /dev/stdin (cryptsetup reads "--key-file -" there).
+for i in 0:stdin 1:stdout 2:stderr; do
+	[ -e "/dev/${i#*:}" ] || ln -s "/proc/self/fd/${i%%:*}" "/dev/${i#*:}"
+done
+# scsi_debug's disks need sd_mod, which udev would load.
 grep -q '^sd_mod ' /proc/modules || $BIN/modprobe sd_mod || result "FAIL cannot load sd_mod"
 
 dmcrypt_ko() { find "$KDIR" -name 'dm-crypt.ko' | head -n 1; }
