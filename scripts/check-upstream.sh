@@ -83,6 +83,7 @@ done
 
 LOGDIR=$LOGS/upstream-$(date +%Y%m%d-%H%M%S)
 T0=$SECONDS
+# shellcheck disable=SC2086
 scripts/vm-test --kver "$KVER" --upstream "$SRC/tests" --logdir "$LOGDIR" ${VMTEST_ARGS-} \
 	"${cases[@]}" </dev/null >"$WORK/vm-test.out" 2>&1 || true
 cp "$WORK/vm-test.out" "$LOGDIR/vm-test.out"

@@ -118,13 +118,15 @@ run() { # stock|crypt-mt
 	cat "$TMPDIR/$mode.out"
 	echo "=== $mode: exit $rc after $(($(date +%s) - t0))s"
 	rm -rf "$dir"
-	eval "rc_$(echo "$mode" | tr -d -)=$rc"
+	RC=$rc
 }
 
 reset_vm
 run stock
+rc_stock=$RC
 reset_vm
 run crypt-mt
+rc_cryptmt=$RC
 loaded=no
 grep -q '^dm_crypt ' /proc/modules && loaded=yes
 echo "=== after the crypt-mt run: dm_crypt loaded: $loaded; lsmod | grep crypt:"
