@@ -26,7 +26,7 @@ GROUP1=(
 	tcrypt-compat-test:1500 fvault2-compat-test:300
 )
 GROUP2=(
-	compat-test:1200 compat-test2:1800 bitlk-compat-test:600 align-test:600
+	compat-test:1200 compat-test2:1800 bitlk-compat-test:1200 align-test:600
 	align-test2:600 reencryption-compat-test:1800
 )
 
