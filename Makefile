@@ -52,11 +52,18 @@ check:
 check-debug:
 	scripts/check-debug.sh $(T)
 
+# cryptsetup's own test suite (from the Debian source of the installed
+# cryptsetup) against crypt-mt in the VM, each test first on stock dm-crypt
+# as the baseline.  T="name ..." runs those tests, T=all both groups; KVER= as
+# for check.
+check-upstream:
+	KVER='$(KVER_ASKED)' scripts/check-upstream.sh $(if $(filter all,$(T)),--all,$(T))
+
 # The main job: fio through the raw device, stock dm-crypt and crypt-mt.
 bench:
 	KVER='$(KVER_ASKED)' scripts/bench.sh $(BENCH_ARGS)
 
-.PHONY: check check-debug bench
+.PHONY: check check-debug check-upstream bench
 
 # ---- cryptsetup-mt, installing, DKMS (README: "cryptsetup, conversion and installing") ----
 

@@ -9,6 +9,7 @@
 #   scripts/deps.sh --kernel 6.12         ... + the newest 6.12 kernel: image, headers
 #   scripts/deps.sh --kernel 6.12.117+deb12-amd64    ... + that exact kernel
 #   scripts/deps.sh --kernel-packages 6.12    print the packages --kernel would install
+#   scripts/deps.sh --also PKG            ... + PKG (repeatable; make check-upstream's tools)
 #
 # A kernel is only installed when scripts/kernel.sh does not find it usable
 # already (headers, image and modules).  With CMT_KROOT set, kernels are not
@@ -71,7 +72,8 @@ while (($#)); do
 	case $1 in
 	--kernel) KERNELS+=("$2"); shift ;;
 	--kernel-packages) kernel_packages "$2"; exit ;;
-	-h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--also) PKGS+=("$2"); shift ;;
+	-h | --help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "deps: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
