@@ -112,10 +112,10 @@ install-module: modules
 
 # The tools alone (the test VM's image gets them this way, too).
 install-tools: preload
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/crypt-mt
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBDIR)
 	install -m 0755 userspace/cryptsetup-mt $(DESTDIR)$(PREFIX)/sbin/cryptsetup-mt
 	install -m 0755 userspace/convert-mapping $(DESTDIR)$(PREFIX)/sbin/convert-mapping
-	install -m 0644 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/crypt-mt/libcmt-preload.so
+	install -m 0644 $(PRELOAD) $(DESTDIR)$(LIBDIR)/libcmt-preload.so
 	@# boot-time volumes: files naming where the library is installed
 	install -d $(DESTDIR)$(INITRAMFS_HOOKDIR)
 	sed 's|@LIBDIR@|$(LIBDIR)|g' userspace/cryptdisks.sh >$(DESTDIR)$(LIBDIR)/cryptdisks.sh
@@ -133,10 +133,10 @@ uninstall:
 		depmod -a $(if $(MODROOT),-b $(MODROOT) )$(KVER); \
 	fi
 	rm -f $(DESTDIR)$(PREFIX)/sbin/cryptsetup-mt $(DESTDIR)$(PREFIX)/sbin/convert-mapping
-	rm -f $(DESTDIR)$(PREFIX)/lib/crypt-mt/libcmt-preload.so
+	rm -f $(DESTDIR)$(LIBDIR)/libcmt-preload.so
 	rm -f $(DESTDIR)$(LIBDIR)/cryptdisks.sh $(DESTDIR)$(LIBDIR)/systemd-cryptsetup-crypt-mt.conf
 	rm -f $(DESTDIR)$(INITRAMFS_HOOKDIR)/crypt-mt
-	-rmdir $(DESTDIR)$(PREFIX)/lib/crypt-mt 2>/dev/null
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
 
 # DKMS: copy the module sources to /usr/src/crypt-mt-<version>, then let DKMS
 # build and install them for the current kernel (and every new one: AUTOINSTALL).
