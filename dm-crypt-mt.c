@@ -628,7 +628,7 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 						 crypto_skcipher_alignmask(tfm));
 	ti->per_io_data_size = cc->per_bio_data_size;
 
-	r = mempool_init_page_pool(&cc->page_pool, BIO_MAX_VECS, 0);
+	r = cmt_io_init_pages(cc);
 	if (r) {
 		ti->error = "Cannot allocate page mempool";
 		goto bad;

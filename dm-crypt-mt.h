@@ -323,6 +323,7 @@ unsigned int cmt_helper_size(struct cmt_config *cc);
 
 /* ---- one bio (io.c) ---- */
 
+int cmt_io_init_pages(struct cmt_config *cc);
 void cmt_io_map(struct cmt_config *cc, struct bio *bio, sector_t sector);
 void cmt_io_converted(struct cmt_io *io);
 unsigned int cmt_io_data_size(struct cmt_config *cc, unsigned int reqsize,
