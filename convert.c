@@ -100,8 +100,14 @@ static bool cmt_conv_take(struct cmt_conv *cv)
 
 	if (i >= io->nr_chunks)
 		return false;
-	off = i * io->chunk_bytes;
-	len = min(io->chunk_bytes, io->iter_in.bi_size - off);
+	if (i < io->nr_big) {
+		off = i * io->chunk_bytes;
+		len = io->chunk_bytes;
+	} else {
+		off = io->nr_big * io->chunk_bytes +
+		      (i - io->nr_big) * io->tail_bytes;
+		len = min(io->tail_bytes, io->iter_in.bi_size - off);
+	}
 	cv->iter_in = io->iter_in;
 	bio_advance_iter(io->bio_in, &cv->iter_in, off);
 	cv->iter_in.bi_size = len;
@@ -363,7 +369,9 @@ static void cmt_spread(struct cmt_io *io, unsigned int self)
 	unsigned int cpus[CMT_MAX_HELPERS], n, i, want, most;
 	struct cmt_helper *h;
 
-	want = min_t(unsigned int, io->nr_chunks - 1, CMT_MAX_HELPERS);
+	/* one helper per chunk_size of data beyond the starter's first */
+	want = DIV_ROUND_UP(io->iter_in.bi_size, io->chunk_bytes) - 1;
+	want = min_t(unsigned int, want, CMT_MAX_HELPERS);
 	most = cmt_knob(cc, CMT_SPREAD_MAX);
 	if (most)
 		want = min(want, most - 1);
@@ -387,19 +395,38 @@ static void cmt_spread(struct cmt_io *io, unsigned int self)
 		cmt_load_add(cpus[i], -1);	/* claimed but not used */
 }
 
-/* Cut the data in chunks: one chunk when the bio is not to be spread. */
+/*
+ * Cut the data in chunks: one chunk when the bio is not to be spread.
+ * Otherwise chunks of chunk_size, except the last two chunk_size's worth
+ * (plus the remainder), which go in quarter chunks.  Participants take
+ * chunks until none is left, so they finish at most one chunk apart, and
+ * the bio waits for the last one: small chunks at the end keep that wait
+ * short while most of the bio still goes in large ones.  (With 64 KiB
+ * chunks in the emulated VM, the CPU that finished first idled ~1 ms of
+ * a ~13 ms 1 MiB write.)
+ */
 static void cmt_convert_prepare(struct cmt_io *io, bool spread)
 {
 	struct cmt_config *cc = io->cc;
-	unsigned int size = io->iter_in.bi_size, chunk;
+	unsigned int size = io->iter_in.bi_size, chunk, small, big = 0;
 
 	chunk = size;
 	if (spread && size >= cmt_knob(cc, CMT_SPREAD_MIN)) {
 		chunk = round_down(cmt_knob(cc, CMT_CHUNK_SIZE), cc->sector_size);
 		chunk = clamp(chunk, cc->sector_size, size);
 	}
-	io->chunk_bytes = chunk ?: cc->sector_size;
-	io->nr_chunks = DIV_ROUND_UP(size, io->chunk_bytes);
+	chunk = chunk ?: cc->sector_size;
+	small = chunk;
+	if (chunk < size) {
+		if (size / chunk > 2)
+			big = size / chunk - 2;
+		small = max(round_down(chunk / 4, cc->sector_size),
+			    cc->sector_size);
+	}
+	io->chunk_bytes = chunk;
+	io->nr_big = big;
+	io->tail_bytes = small;
+	io->nr_chunks = big + DIV_ROUND_UP(size - big * chunk, small);
 	atomic_set(&io->next_chunk, 0);
 	atomic_set(&io->pending, 1);	/* the starter */
 	io->helpers = NULL;

@@ -301,12 +301,14 @@ struct cmt_io {
 	blk_status_t status;
 	bool write;
 
-	/* the data, cut into nr_chunks chunks of chunk_bytes */
+	/* the data, cut into nr_chunks chunks (convert.c) */
 	struct bio *bio_in;
 	struct bio *bio_out;		/* == bio_in for reads (in place) */
 	struct bvec_iter iter_in;
 	struct bvec_iter iter_out;
-	unsigned int chunk_bytes;
+	unsigned int chunk_bytes;	/* chunks 0 .. nr_big - 1 */
+	unsigned int nr_big;
+	unsigned int tail_bytes;	/* the rest, up to nr_chunks */
 	unsigned int nr_chunks;
 	atomic_t next_chunk;		/* the next one to take */
 	atomic_t pending;		/* participants not finished */
