@@ -31,7 +31,7 @@ usage: scripts/bench.sh [options]
   --dev brd|null_blk   backing device (default brd; null_blk with memory_backed=1)
   --region MB      MiB of each device that fio touches (default 128)
   --workloads LIST space-separated subset of the workloads (default: all)
-  --mem-cpus LIST  vCPU counts for the memory cost (default "2 8 32"); counts
+  --mem-cpus LIST  vCPU counts for the memory cost (default "2 8 32 64"); counts
                    other than --cpus boot one more VM each (no fio there)
   --mem-reps R     repetitions of each memory measurement (default 3 in the
                    benchmark VM, 1 in the extra VMs)
@@ -57,7 +57,7 @@ die() {
 }
 
 CPUS=2 MEM=2048 ROUNDS=3 RUNTIME=4 RAMP=1 DEV=brd REGION=128 WORKLOADS=all
-MEM_CPUS="2 8 32" MEM_REPS=3 MEM_KS="1 16 64" OUT=$REPO/results DEPS=1 MODE=full
+MEM_CPUS="2 8 32 64" MEM_REPS=3 MEM_KS="1 16 64" OUT=$REPO/results DEPS=1 MODE=full
 MEM_CPUS_SET=0 MEM_REPS_EXTRA=1 SCALE= ASKED=${KVER:-}
 while (($#)); do
 	case $1 in
