@@ -143,18 +143,14 @@ static void *cmt_page_alloc(gfp_t gfp, void *data)
 {
 	if (!(gfp & __GFP_KSWAPD_RECLAIM))
 		return NULL;	/* cmt_take_page(): the reserve only */
-	return alloc_page(gfp);
+	return mempool_alloc_pages(gfp, data);
 }
 
-static void cmt_page_free(void *page, void *data)
-{
-	__free_page(page);
-}
-
+/* pool_data NULL: order 0, for mempool_alloc_pages/mempool_free_pages */
 int cmt_io_init_pages(struct cmt_config *cc)
 {
 	return mempool_init(&cc->page_pool, BIO_MAX_VECS, cmt_page_alloc,
-			    cmt_page_free, NULL);
+			    mempool_free_pages, NULL);
 }
 
 static struct page *cmt_take_page(struct cmt_config *cc, gfp_t gfp)
