@@ -288,17 +288,17 @@ static int cmt_stats_show(struct seq_file *m, void *v)
 {
 	unsigned int cpu;
 
-	seq_puts(m, "cpu bios inline queued bytes sent helped wasted\n");
+	seq_puts(m, "cpu bios inline queued bytes sent helped wasted pieces\n");
 	for_each_possible_cpu(cpu) {
 		struct cmt_stats *s = per_cpu_ptr(&cmt_stats, cpu);
 
 		if (!cpu_online(cpu) && !READ_ONCE(s->bios) && !READ_ONCE(s->bytes))
 			continue;
-		seq_printf(m, "%u %llu %llu %llu %llu %llu %llu %llu\n", cpu,
-			   READ_ONCE(s->bios), READ_ONCE(s->inl),
+		seq_printf(m, "%u %llu %llu %llu %llu %llu %llu %llu %llu\n",
+			   cpu, READ_ONCE(s->bios), READ_ONCE(s->inl),
 			   READ_ONCE(s->queued), READ_ONCE(s->bytes),
 			   READ_ONCE(s->sent), READ_ONCE(s->helped),
-			   READ_ONCE(s->wasted));
+			   READ_ONCE(s->wasted), READ_ONCE(s->pieces));
 	}
 	return 0;
 }

@@ -10,9 +10,15 @@
  * the chunks taken and does nothing, so sending one never makes the bio
  * wait for a busy CPU; a helper still queued when the starter runs out of
  * chunks is cancelled, so the bio does not wait for it to be scheduled.
+ * A large read is sent down in pieces, and a piece's chunks can be taken
+ * once it is back (cmt_convert_set_pieces()): helpers start on the first
+ * pieces while the last are read, and the last piece back starts the
+ * starter.
  *
  * Lifetimes.  io->pending counts participants not finished: the starter
- * and each helper sent.  The last one calls cmt_io_converted(); after that
+ * (for a read in pieces: each piece not yet back, the last one becoming
+ * the starter) and each helper sent.  The last one calls
+ * cmt_io_converted(); after that
  * the per-bio data (the io, the starter's state) may be gone, so nothing
  * touches the io after its own decrement.  A helper's state (struct
  * cmt_helper) comes from the mapping's helper_pool and has two references:
@@ -31,7 +37,7 @@
 enum { CMT_H_QUEUED, CMT_H_RUNNING, CMT_H_CANCELLED };
 
 struct cmt_helper {
-	struct cmt_helper *next;	/* in the io's list */
+	struct llist_node node;		/* in the io's list */
 	struct cmt_config *cc;
 	atomic_t state;			/* QUEUED -> RUNNING or CANCELLED */
 	refcount_t ref;			/* the io's and the worker's */
@@ -78,36 +84,61 @@ static void cmt_io_error(struct cmt_io *io, blk_status_t status)
 		cmpxchg(&io->status, BLK_STS_OK, status);
 }
 
+/* The bio fails with @status: no one takes another chunk of it. */
+static void cmt_io_stop(struct cmt_io *io, blk_status_t status)
+{
+	unsigned int k;
+
+	cmt_io_error(io, status);
+	for (k = 0; k < io->nr_pieces; k++)
+		atomic_set(&io->piece[k].next, io->piece[k].end);
+}
+
 /* A sector failed: the bio fails, and no one converts more of it. */
 static void cmt_conv_fail(struct cmt_conv *cv)
 {
-	struct cmt_io *io = cv->io;
-
-	cmt_io_error(io, BLK_STS_IOERR);
-	atomic_set(&io->next_chunk, io->nr_chunks);
+	cmt_io_stop(cv->io, BLK_STS_IOERR);
 	cv->iter_in.bi_size = 0;
 	cv->chunk_len = 0;
 }
 
 /* ---- one chunk ---- */
 
-/* Take the next chunk of the bio, if there is one left. */
+/* Where chunk @i starts in the data (@i == nr_chunks: the end). */
+static unsigned int cmt_chunk_off(struct cmt_io *io, unsigned int i)
+{
+	if (i <= io->nr_big)
+		return i * io->chunk_bytes;
+	return min(io->nr_big * io->chunk_bytes +
+		   (i - io->nr_big) * io->tail_bytes, io->iter_in.bi_size);
+}
+
+/*
+ * Take the next chunk of a piece that is here, if one is left.  The
+ * fully ordered atomic_inc_return() after seeing the piece's ready bit
+ * orders the reads of its data after that bit (cmt_convert_piece_done()
+ * sets it after the data arrived).
+ */
 static bool cmt_conv_take(struct cmt_conv *cv)
 {
 	struct cmt_io *io = cv->io;
-	unsigned int i = atomic_inc_return(&io->next_chunk) - 1;
-	unsigned int off, len;
+	unsigned int k, i, off, len;
 
-	if (i >= io->nr_chunks)
-		return false;
-	if (i < io->nr_big) {
-		off = i * io->chunk_bytes;
-		len = io->chunk_bytes;
-	} else {
-		off = io->nr_big * io->chunk_bytes +
-		      (i - io->nr_big) * io->tail_bytes;
-		len = min(io->tail_bytes, io->iter_in.bi_size - off);
+	for (k = 0; k < io->nr_pieces; k++) {
+		struct cmt_piece *p = &io->piece[k];
+
+		if (!test_bit(k, &io->ready) ||
+		    (unsigned int)atomic_read(&p->next) >= p->end)
+			continue;
+		i = atomic_inc_return(&p->next) - 1;
+		if (i < p->end)
+			goto found;
 	}
+	return false;
+
+found:
+	off = cmt_chunk_off(io, i);
+	len = cmt_chunk_off(io, i + 1) - off;
 	cv->iter_in = io->iter_in;
 	bio_advance_iter(io->bio_in, &cv->iter_in, off);
 	cv->iter_in.bi_size = len;
@@ -270,8 +301,8 @@ void cmt_convert_helpers_drained(struct cmt_config *cc)
 }
 
 /*
- * A participant is done.  The last one releases the io's references on the
- * helper states and hands the io back to io.c.
+ * A participant (or a read piece) is done.  The last one releases the io's
+ * references on the helper states and hands the io back to io.c.
  */
 static void cmt_io_put(struct cmt_io *io)
 {
@@ -279,11 +310,8 @@ static void cmt_io_put(struct cmt_io *io)
 
 	if (!atomic_dec_and_test(&io->pending))
 		return;
-	for (h = io->helpers; h; h = next) {
-		next = h->next;
+	llist_for_each_entry_safe(h, next, llist_del_all(&io->helpers), node)
 		cmt_helper_put(h);
-	}
-	io->helpers = NULL;
 	cmt_io_converted(io);
 }
 
@@ -291,12 +319,14 @@ static void cmt_io_put(struct cmt_io *io)
  * The starter has no chunk left: helpers that have not started will find
  * none either, so they are cancelled and the bio need not wait for them.
  * Our own reference is still held, so the decrement is never the last.
+ * Every helper of the io was added before: by the starter itself, or by a
+ * read piece before the decrement of pieces_left that made us the starter.
  */
 static void cmt_cancel_helpers(struct cmt_io *io)
 {
 	struct cmt_helper *h;
 
-	for (h = io->helpers; h; h = h->next) {
+	llist_for_each_entry(h, READ_ONCE(io->helpers.first), node) {
 		if (atomic_cmpxchg(&h->state, CMT_H_QUEUED, CMT_H_CANCELLED) !=
 		    CMT_H_QUEUED)
 			continue;
@@ -358,24 +388,40 @@ static void cmt_helper_job(struct cmt_job *job)
 }
 
 /*
- * Send helpers for @io to idle CPUs: at most one per chunk beyond the
- * starter's, at most spread_max - 1, only CPUs with nothing of ours to do.
- * Their states come from the mapping's reserve without waiting; what cannot
- * be had is simply not sent, and the starter converts the rest itself.
+ * Reserve up to @want of the bio's helper slots: at most spread_max - 1
+ * helpers per bio (and CMT_MAX_HELPERS), however many read pieces send
+ * them, possibly at the same time.
  */
-static void cmt_spread(struct cmt_io *io, unsigned int self)
+static unsigned int cmt_claim_slots(struct cmt_io *io, unsigned int want)
+{
+	unsigned int most = cmt_knob(io->cc, CMT_SPREAD_MAX);
+	int limit = CMT_MAX_HELPERS, old = atomic_read(&io->sent), take;
+
+	if (most)
+		limit = min_t(int, limit, most - 1);
+	do {
+		take = min_t(int, want, limit - old);
+		if (take <= 0)
+			return 0;
+	} while (!atomic_try_cmpxchg(&io->sent, &old, old + take));
+	return take;
+}
+
+/*
+ * Send up to @want helpers for @io to idle CPUs other than @self: only CPUs
+ * with nothing of ours to do.  Their states come from the mapping's reserve
+ * without waiting; what cannot be had is simply not sent, and the starter
+ * converts the rest itself.  Any context (a read piece may end in hard IRQ).
+ */
+static void cmt_spread(struct cmt_io *io, unsigned int self,
+		       unsigned int want)
 {
 	struct cmt_config *cc = io->cc;
-	unsigned int cpus[CMT_MAX_HELPERS], n, i, want, most;
+	unsigned int cpus[CMT_MAX_HELPERS], n, i, slots;
 	struct cmt_helper *h;
 
-	/* one helper per chunk_size of data beyond the starter's first */
-	want = DIV_ROUND_UP(io->iter_in.bi_size, io->chunk_bytes) - 1;
-	want = min_t(unsigned int, want, CMT_MAX_HELPERS);
-	most = cmt_knob(cc, CMT_SPREAD_MAX);
-	if (most)
-		want = min(want, most - 1);
-	n = cmt_pick_helpers(cc, self, want, cpus);
+	slots = cmt_claim_slots(io, want);
+	n = cmt_pick_helpers(cc, self, slots, cpus);
 	for (i = 0; i < n; i++) {
 		h = mempool_alloc(&cc->helper_pool, GFP_NOWAIT | __GFP_NOWARN);
 		if (!h)
@@ -385,27 +431,48 @@ static void cmt_spread(struct cmt_io *io, unsigned int self)
 		atomic_set(&h->state, CMT_H_QUEUED);
 		refcount_set(&h->ref, 2);
 		cmt_conv_init(&h->conv, io, CMT_WORKER, true, cpus[i]);
-		h->next = io->helpers;
-		io->helpers = h;
+		llist_add(&h->node, &io->helpers);
 		atomic_inc(&io->pending);
 		cmt_count(sent, 1);
 		cmt_queue_job(&h->conv.job, cmt_helper_job, cpus[i], cmt_high(cc));
 	}
+	atomic_sub(slots - i, &io->sent);	/* not sent after all */
 	for (; i < n; i++)
 		cmt_load_add(cpus[i], -1);	/* claimed but not used */
 }
 
+/* The starter's helpers: one per chunk_size of data left beyond its own. */
+static void cmt_spread_starter(struct cmt_io *io, unsigned int self)
+{
+	unsigned int k, left = 0;
+	int next;
+
+	if (io->nr_chunks <= 1)
+		return;
+	for (k = 0; k < io->nr_pieces; k++) {
+		next = atomic_read(&io->piece[k].next);
+		if (next < io->piece[k].end)
+			left += cmt_chunk_off(io, io->piece[k].end) -
+				cmt_chunk_off(io, next);
+	}
+	if (left)
+		cmt_spread(io, self, DIV_ROUND_UP(left, io->chunk_bytes) - 1);
+}
+
 /*
- * Cut the data in chunks: one chunk when the bio is not to be spread.
- * Otherwise chunks of chunk_size, except the last two chunk_size's worth
- * (plus the remainder), which go in quarter chunks.  Participants take
- * chunks until none is left, so they finish at most one chunk apart, and
- * the bio waits for the last one: small chunks at the end keep that wait
- * short while most of the bio still goes in large ones.  (With 64 KiB
+ * Cut the data (io->iter_in) in chunks: one chunk when the bio is not to be
+ * spread.  Otherwise chunks of chunk_size, except the last two chunk_size's
+ * worth (plus the remainder), which go in quarter chunks.  Participants
+ * take chunks until none is left, so they finish at most one chunk apart,
+ * and the bio waits for the last one: small chunks at the end keep that
+ * wait short while most of the bio still goes in large ones.  (With 64 KiB
  * chunks in the emulated VM, the CPU that finished first idled ~1 ms of
- * a ~13 ms 1 MiB write.)
+ * a ~13 ms 1 MiB write.)  The data is one piece, here from the start.
+ *
+ * Returns how many pieces a read of it is worth sending down in (see
+ * cmt_convert_set_pieces()).
  */
-static void cmt_convert_prepare(struct cmt_io *io, bool spread)
+unsigned int cmt_convert_prepare(struct cmt_io *io, bool spread)
 {
 	struct cmt_config *cc = io->cc;
 	unsigned int size = io->iter_in.bi_size, chunk, small, big = 0;
@@ -427,28 +494,114 @@ static void cmt_convert_prepare(struct cmt_io *io, bool spread)
 	io->nr_big = big;
 	io->tail_bytes = small;
 	io->nr_chunks = big + DIV_ROUND_UP(size - big * chunk, small);
-	atomic_set(&io->next_chunk, 0);
+	io->nr_pieces = 1;
+	io->piece[0].io = io;
+	atomic_set(&io->piece[0].next, 0);
+	io->piece[0].end = io->nr_chunks;
+	io->ready = 1;
+	atomic_set(&io->pieces_left, 1);
 	atomic_set(&io->pending, 1);	/* the starter */
-	io->helpers = NULL;
+	atomic_set(&io->sent, 0);
+	init_llist_head(&io->helpers);
+	/* at least four chunk_size's per piece: see cmt_convert_set_pieces() */
+	return clamp(size / chunk / 4, 1U, (unsigned int)CMT_MAX_PIECES);
 }
 
 /*
- * Convert @io's data (io->bio_in/iter_in to io->bio_out/iter_out), with the
- * starter running right here in @ctx.  When this returns the conversion
- * may still go on in helpers and asynchronous requests; its end is
- * cmt_io_converted().
+ * Cut a read in @n pieces of whole chunk_size chunks, as equal as they can
+ * be, each sent down as its own clone.  A piece's chunks may be taken when
+ * that piece is back, while the next ones are still being read: on a RAM
+ * disk the submitting task copies the pieces one after the other and the
+ * helpers start on the first quarter instead of waiting for the whole
+ * copy (~1 ms of a ~10 ms 1 MiB read in the emulated VM); on a real device
+ * the decryption of the first pieces overlaps the transfer of the last.
+ * The cost is n - 1 more bios to the device, so a piece is at least four
+ * chunks (256 KiB at the default chunk_size), and at most CMT_MAX_PIECES.
+ * Every piece boundary falls among the full-size chunks: with n at most
+ * size / chunk / 4, k * (size / chunk) / n <= size / chunk - 4 < nr_big.
+ *
+ * Each piece holds a reference (io->pending) until it is back; the last
+ * one back becomes the starter (cmt_convert_piece_done()).
  */
-void cmt_convert_bio(struct cmt_io *io, enum cmt_ctx ctx, bool spread)
+void cmt_convert_set_pieces(struct cmt_io *io, unsigned int n)
+{
+	unsigned int k, eq = io->iter_in.bi_size / io->chunk_bytes;
+
+	if (n <= 1)
+		return;
+	for (k = 0; k < n; k++) {
+		io->piece[k].io = io;
+		atomic_set(&io->piece[k].next, k * eq / n);
+		io->piece[k].end = k + 1 < n ? (k + 1) * eq / n : io->nr_chunks;
+	}
+	io->nr_pieces = n;
+	io->ready = 0;
+	atomic_set(&io->pieces_left, n);
+	atomic_set(&io->pending, n);
+}
+
+/* The bytes of the data that piece @k covers. */
+void cmt_convert_piece_range(struct cmt_io *io, unsigned int k,
+			     unsigned int *off, unsigned int *len)
+{
+	unsigned int first = k ? io->piece[k - 1].end : 0;
+
+	*off = cmt_chunk_off(io, first);
+	*len = cmt_chunk_off(io, io->piece[k].end) - *off;
+}
+
+/*
+ * Read piece @p is back, with @status.  Any context, hard IRQ included.
+ * Its chunks may now be taken; helpers go to idle CPUs for them.  Returns
+ * true when it was the last piece back: the caller then starts the
+ * conversion (the starter), which inherits the piece's reference.
+ * Otherwise the piece's reference is dropped, and the io may be gone.
+ *
+ * Helpers are sent before the decrement of pieces_left, so the starter,
+ * which runs after the last decrement, sees all of them.
+ */
+bool cmt_convert_piece_done(struct cmt_piece *p, blk_status_t status)
+{
+	struct cmt_io *io = p->io;
+	unsigned int k = p - io->piece, len, off;
+
+	if (unlikely(status)) {
+		cmt_io_stop(io, status);
+	} else {
+		/* the piece's data before its bit: see cmt_conv_take() */
+		smp_mb__before_atomic();
+		set_bit(k, &io->ready);
+		/*
+		 * One helper per chunk_size of the piece: this CPU goes on
+		 * with the I/O.  Not when all other pieces are back: then
+		 * this is the starter, which sends its own.
+		 */
+		cmt_convert_piece_range(io, k, &off, &len);
+		if (atomic_read(&io->pieces_left) > 1)
+			cmt_spread(io, raw_smp_processor_id(),
+				   DIV_ROUND_UP(len, io->chunk_bytes));
+	}
+	if (atomic_dec_and_test(&io->pieces_left))
+		return true;
+	cmt_io_put(io);
+	return false;
+}
+
+/*
+ * Convert @io's data (io->bio_in/iter_in to io->bio_out/iter_out, cut by
+ * cmt_convert_prepare()), with the starter running right here in @ctx.
+ * When this returns the conversion may still go on in helpers and
+ * asynchronous requests; its end is cmt_io_converted().
+ */
+void cmt_convert_bio(struct cmt_io *io, enum cmt_ctx ctx)
 {
 	unsigned int self = raw_smp_processor_id();
 
-	cmt_convert_prepare(io, spread);
 	cmt_count(bios, 1);
 	cmt_count(inl, 1);
 	cmt_load_add(self, 1);
 	cmt_conv_init(&io->conv, io, ctx, false, self);
-	if (io->nr_chunks > 1)
-		cmt_spread(io, self);
+	cmt_spread_starter(io, self);
 	cmt_conv_run(&io->conv);
 }
 
@@ -459,22 +612,20 @@ static void cmt_start_job(struct cmt_job *job)
 
 	cmt_count(bios, 1);
 	cmt_count(queued, 1);
-	if (io->nr_chunks > 1)
-		cmt_spread(io, raw_smp_processor_id());
+	cmt_spread_starter(io, raw_smp_processor_id());
 	cmt_conv_run(cv);
 }
 
 /*
  * The same, with the starter queued to the worker of an allowed CPU: where
  * we are may not convert (hard IRQ, a CPU the mapping may not use, a large
- * read completing in softirq).  Spreading is decided when it starts.
+ * read completing in softirq).  Helpers are sent when it starts.
  */
-void cmt_convert_queued(struct cmt_io *io, bool spread)
+void cmt_convert_queued(struct cmt_io *io)
 {
 	struct cmt_config *cc = io->cc;
 	unsigned int cpu = cmt_home_cpu(cc);
 
-	cmt_convert_prepare(io, spread);
 	cmt_load_add(cpu, 1);
 	cmt_conv_init(&io->conv, io, CMT_WORKER, false, cpu);
 	cmt_queue_job(&io->conv.job, cmt_start_job, cpu, cmt_high(cc));

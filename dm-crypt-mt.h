@@ -243,6 +243,7 @@ struct cmt_stats {
 	u64 sent;	/* helper jobs sent from here to other CPUs */
 	u64 helped;	/* chunks converted here for bios started elsewhere */
 	u64 wasted;	/* helper jobs run here that found nothing left */
+	u64 pieces;	/* read pieces beyond the first, sent down from here */
 };
 DECLARE_PER_CPU(struct cmt_stats, cmt_stats);
 #define cmt_count(field, n)	this_cpu_add(cmt_stats.field, n)
@@ -292,6 +293,20 @@ struct cmt_conv {
 	struct cmt_job job;		/* to run queued, or continue after async */
 };
 
+/*
+ * A large read goes down in up to CMT_MAX_PIECES clones, each covering whole
+ * chunks; a piece's chunks may be converted as soon as it is back, while
+ * the later pieces are still being read (convert.c).  Writes and other
+ * reads are one piece.
+ */
+#define CMT_MAX_PIECES	4
+
+struct cmt_piece {
+	struct cmt_io *io;		/* a read clone's bi_private */
+	atomic_t next;			/* the piece's next chunk to take */
+	unsigned int end;		/* one past its last chunk */
+};
+
 /* Per bio, in dm_per_bio_data(); followed by the starter's request and IVs. */
 struct cmt_io {
 	struct cmt_config *cc;
@@ -310,16 +325,25 @@ struct cmt_io {
 	unsigned int nr_big;
 	unsigned int tail_bytes;	/* the rest, up to nr_chunks */
 	unsigned int nr_chunks;
-	atomic_t next_chunk;		/* the next one to take */
-	atomic_t pending;		/* participants not finished */
-	struct cmt_helper *helpers;	/* sent to other CPUs, NULL-terminated */
+	unsigned int nr_pieces;
+	unsigned long ready;		/* bit k: piece k's data is here */
+	atomic_t pieces_left;		/* pieces not back yet */
+	struct cmt_piece piece[CMT_MAX_PIECES];
+	atomic_t pending;		/* participants and pieces not finished */
+	atomic_t sent;			/* helpers sent so far */
+	struct llist_head helpers;	/* sent to other CPUs */
 	struct completion done;		/* writes: map waits for the last one */
 
 	struct cmt_conv conv;		/* the starter; must be last */
 };
 
-void cmt_convert_bio(struct cmt_io *io, enum cmt_ctx ctx, bool may_spread);
-void cmt_convert_queued(struct cmt_io *io, bool may_spread);
+unsigned int cmt_convert_prepare(struct cmt_io *io, bool spread);
+void cmt_convert_set_pieces(struct cmt_io *io, unsigned int n);
+void cmt_convert_piece_range(struct cmt_io *io, unsigned int k,
+			     unsigned int *off, unsigned int *len);
+bool cmt_convert_piece_done(struct cmt_piece *p, blk_status_t status);
+void cmt_convert_bio(struct cmt_io *io, enum cmt_ctx ctx);
+void cmt_convert_queued(struct cmt_io *io);
 void cmt_convert_helpers_drained(struct cmt_config *cc);
 unsigned int cmt_helper_size(struct cmt_config *cc);
 

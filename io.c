@@ -273,10 +273,11 @@ static void cmt_write(struct cmt_io *io, bool nested)
 	 */
 	spread = !nested && !test_bit(CMT_NO_WRITE_WQ, &cc->flags) &&
 		 !test_bit(CMT_SAME_CPU, &cc->flags);
+	cmt_convert_prepare(io, spread);
 	if (nested || cmt_cpu_allowed(cc, raw_smp_processor_id()))
-		cmt_convert_bio(io, CMT_MAP, spread);
+		cmt_convert_bio(io, CMT_MAP);
 	else
-		cmt_convert_queued(io, spread);
+		cmt_convert_queued(io);
 	wait_for_completion(&io->done);
 
 	if (io->status) {
@@ -292,10 +293,12 @@ static void cmt_write(struct cmt_io *io, bool nested)
 /* ---- reads ---- */
 
 /*
- * Any context, hard IRQ included.  Decrypt right here when that cannot
- * stall interrupts (not hard IRQ, interrupts on) and the mapping may use
- * this CPU: small bios and no_read_workqueue always, large ones only when
- * we run in a task (brd, loop, null_blk, a lower mapping's job), not in
+ * Any context, hard IRQ included.  A piece of a read sent down in pieces
+ * first hands its chunks to helpers (cmt_convert_piece_done()); only the
+ * last piece back goes on.  Decrypt right here when that cannot stall
+ * interrupts (not hard IRQ, interrupts on) and the mapping may use this
+ * CPU: small bios and no_read_workqueue always, large ones only when we
+ * run in a task (brd, loop, null_blk, a lower mapping's job), not in
  * softirq.  Nothing here sleeps (CMT_ATOMIC): the driver may complete
  * under a lock or rcu_read_lock (null_blk inside ->queue_rq), and even in
  * one of our jobs we do not know what the code between holds.  Large bios
@@ -303,57 +306,95 @@ static void cmt_write(struct cmt_io *io, bool nested)
  */
 static void cmt_read_endio(struct bio *clone)
 {
-	struct cmt_io *io = clone->bi_private;
+	struct cmt_piece *p = clone->bi_private;
+	struct cmt_io *io = p->io;
 	struct cmt_config *cc = io->cc;
-	struct bio *base = io->base_bio;
 	blk_status_t status = clone->bi_status;
-	bool small, nowq, spread;
+	bool small, nowq;
 
 	bio_put(clone);
-	if (unlikely(status)) {
+	if (io->nr_pieces > 1) {
+		if (!cmt_convert_piece_done(p, status))
+			return;		/* not the last piece: io may be gone */
+	} else if (unlikely(status)) {
 		cmt_io_fail(io, status);
 		return;
 	}
+
+	small = io->iter_in.bi_size <= cmt_knob(cc, CMT_INLINE_MAX);
+	nowq = test_bit(CMT_NO_READ_WQ, &cc->flags);
+	if (!in_hardirq() && !irqs_disabled() &&
+	    cmt_cpu_allowed(cc, raw_smp_processor_id()) &&
+	    (small || nowq || in_task()))
+		cmt_convert_bio(io, CMT_ATOMIC);
+	else
+		cmt_convert_queued(io);
+}
+
+/*
+ * The clones share the bio's pages (immutable biovecs), so the data is
+ * decrypted in place in the original bio when the read ends.  A large read
+ * that is to be spread goes down in pieces (convert.c): the first clone
+ * may wait for the mapping's reserve, the others are only taken when they
+ * can be had at once, so a read never waits while holding clones that
+ * are not submitted.  Fewer clones than wanted make fewer, larger pieces.
+ */
+static void cmt_read(struct cmt_io *io, bool nested)
+{
+	struct cmt_config *cc = io->cc;
+	struct bio *base = io->base_bio;
+	struct bio *clones[CMT_MAX_PIECES];
+	unsigned int n, want, k, off, len;
+	bool small, spread;
+
 	io->bio_in = base;
 	io->bio_out = base;
 	io->iter_in = base->bi_iter;
 	io->iter_out = base->bi_iter;
-
 	small = base->bi_iter.bi_size <= cmt_knob(cc, CMT_INLINE_MAX);
-	nowq = test_bit(CMT_NO_READ_WQ, &cc->flags);
-	spread = !small && !nowq && !test_bit(CMT_SAME_CPU, &cc->flags);
-	if (!in_hardirq() && !irqs_disabled() &&
-	    cmt_cpu_allowed(cc, raw_smp_processor_id()) &&
-	    (small || nowq || in_task()))
-		cmt_convert_bio(io, CMT_ATOMIC, spread);
-	else
-		cmt_convert_queued(io, spread);
-}
+	spread = !small && !test_bit(CMT_NO_READ_WQ, &cc->flags) &&
+		 !test_bit(CMT_SAME_CPU, &cc->flags);
+	want = cmt_convert_prepare(io, spread);
 
-static void cmt_read(struct cmt_io *io, bool nested)
-{
-	struct cmt_config *cc = io->cc;
-	struct bio *clone;
-
-	/*
-	 * The clone shares the bio's pages (immutable biovecs), so the data
-	 * is decrypted in place in the original bio when the read ends.
-	 */
-	clone = bio_alloc_clone(cc->dev->bdev, io->base_bio,
-				GFP_NOWAIT | __GFP_NOWARN, &cc->read_bs);
-	if (!clone && !nested) {
+	clones[0] = bio_alloc_clone(cc->dev->bdev, base,
+				    GFP_NOWAIT | __GFP_NOWARN, &cc->read_bs);
+	if (!clones[0] && !nested) {
 		might_sleep();
-		clone = bio_alloc_clone(cc->dev->bdev, io->base_bio, GFP_NOIO,
-					&cc->read_bs);
+		clones[0] = bio_alloc_clone(cc->dev->bdev, base, GFP_NOIO,
+					    &cc->read_bs);
 	}
-	if (!clone) {
+	if (!clones[0]) {
 		cmt_io_fail(io, BLK_STS_RESOURCE);
 		return;
 	}
-	clone->bi_iter.bi_sector = cc->start + io->sector;
-	clone->bi_private = io;
-	clone->bi_end_io = cmt_read_endio;
-	dm_submit_bio_remap(io->base_bio, clone);
+	for (n = 1; n < want; n++) {
+		clones[n] = bio_alloc_clone(cc->dev->bdev, base,
+					    GFP_NOWAIT | __GFP_NOWARN,
+					    &cc->read_bs);
+		if (!clones[n])
+			break;
+	}
+	cmt_convert_set_pieces(io, n);
+	if (n > 1)
+		cmt_count(pieces, n - 1);
+
+	/*
+	 * Each piece holds a reference on the io until it is back, and the
+	 * last one is not submitted before the loop's last round: io and base
+	 * stay valid throughout.
+	 */
+	for (k = 0; k < n; k++) {
+		struct bio *clone = clones[k];
+
+		clone->bi_iter.bi_sector = cc->start + io->sector;
+		if (n > 1) {
+			cmt_convert_piece_range(io, k, &off, &len);
+			bio_trim(clone, off >> SECTOR_SHIFT, len >> SECTOR_SHIFT);
+		}
+		clone->bi_private = &io->piece[k];
+		clone->bi_end_io = cmt_read_endio;
+		dm_submit_bio_remap(base, clone);
+	}
 }
 
 /* ---- entry from map() ---- */

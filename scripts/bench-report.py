@@ -396,7 +396,7 @@ def text_report(rep):
 
 
 # Counter columns shown, in this order, when the stats file has them.
-SPREAD_COLS = ["bios", "inline", "queued", "sent", "helped", "wasted"]
+SPREAD_COLS = ["bios", "inline", "queued", "sent", "helped", "wasted", "pieces"]
 
 
 def spread_rows(res, label=""):
@@ -443,7 +443,8 @@ def spread_text(res, label_rows=None):
         rows = [(label, cells[:-1]) for label, cells in rows]
     out = table(head + "\n  bytes: share converted on each CPU; bios started inline / queued; "
                 "sent: helper jobs dispatched; helped: chunks converted for a bio started on "
-                "another CPU; wasted: helper jobs that found no work", rows, cols)
+                "another CPU; wasted: helper jobs that found no work; pieces: extra read clones "
+                "(reads sent down in pieces)", rows, cols)
     if missing:
         out += "  (%d more run(s) had no counters)\n" % missing
     return out

@@ -208,7 +208,7 @@ stat_cpu() {
 spread_check() {
 	_h=$(stat_sum helped) || fail "cannot read crypt-mt's counters"
 	_s=$(stat_sum sent)
-	echo "spreading: $_s helper jobs sent, $_h chunks converted by helpers, $(stat_sum wasted) found nothing left"
+	echo "spreading: $_s helper jobs sent, $_h chunks converted by helpers, $(stat_sum wasted) found nothing left, $(stat_sum pieces) extra read pieces"
 	[ "$_h" -gt 0 ] || fail "spreading was forced but no helper converted a chunk"
 }
 

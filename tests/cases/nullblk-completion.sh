@@ -3,11 +3,15 @@
 #
 # Completion contexts.  crypt-mt decrypts a read where it completes when
 # that context allows it, and must never sleep there.  null_blk (memory
-# backed) completes in two ways:
+# backed) completes in three ways:
 #   irqmode=0  inside submit (->queue_rq, under RCU): the read completion
 #              runs in the submitting task, where nothing may sleep;
 #   irqmode=1  in softirq: large reads go to a worker, small ones are
-#              decrypted in softirq.
+#              decrypted in softirq;
+#   irqmode=2  in a timer (hard IRQ): every read goes to a worker.
+# With spreading forced, large reads go down in pieces, and a piece that is
+# not the last back sends helpers from that context (the `pieces` counter
+# must move).
 # For each, two crypt-mt layers (so the upper layer's completion also runs
 # inside the lower layer's job) take fio write+verify, first with the
 # default controls, then with spreading forced; then stock dm-crypt on the
@@ -23,7 +27,7 @@ trap 'dmsetup remove_all 2>/dev/null; rmmod null_blk 2>/dev/null' EXIT
 load_targets
 MB=$((FIO_JOBS * FIO_MB))
 
-for irq in 0 1; do
+for irq in 0 1 2; do
 	rmmod null_blk 2>/dev/null
 	modprobe null_blk nr_devices=1 queue_mode=2 irqmode=$irq memory_backed=1 \
 		gb=1 bs=512 || fail "modprobe null_blk irqmode=$irq"
@@ -33,11 +37,13 @@ for irq in 0 1; do
 	mkmap n2 crypt-mt twofish-cbc-essiv:sha256 "$K32" /dev/mapper/n1 "$MB"
 	fio_verify /dev/mapper/n2 1 || fail "irqmode=$irq: fio verify, default controls"
 	h0=$(stat_sum helped)
+	p0=$(stat_sum pieces) || fail "no pieces counter"
 	P=/sys/module/crypt_mt/parameters
 	echo 0 >$P/spread_min && echo 1536 >$P/chunk_size && echo 0 >$P/inline_max ||
 		fail "cannot force spreading"
 	fio_verify /dev/mapper/n2 2 --bsrange=4k-1m || fail "irqmode=$irq: fio verify, spreading forced"
 	[ "$(stat_sum helped)" -gt "$h0" ] || fail "irqmode=$irq: spreading forced but no helper converted a chunk"
+	[ "$(stat_sum pieces)" -gt "$p0" ] || fail "irqmode=$irq: spreading forced but no read went down in pieces"
 	echo 131072 >$P/spread_min && echo 65536 >$P/chunk_size && echo 16384 >$P/inline_max
 	rmmap n2 n1
 	mkmap s1 crypt aes-xts-plain64 "$K64" $N "$MB"
