@@ -155,10 +155,11 @@ progress() { # OUTPUT_GLOB_DIR LABEL PID
 		[[ -n $out ]] || continue
 		plan=$(grep -a -o '@@BENCH PLAN [0-9]*' "$out" | awk '{ print $3 }' | tail -n 1)
 		done=$(grep -a -c '@@BENCH \(RUN\|FAIL\) ' "$out" || true)
-		if [[ -z $plan ]] || grep -aq '@@BENCH MEM ' "$out"; then
-			if grep -aq '@@BENCH MEM ' "$out"; then
-				msg="$label: memory per mapping ($(grep -a -c '@@BENCH MEM ' "$out") measurements)"
-			elif grep -aq '@@BENCH INFO' "$out"; then
+		if grep -aq '@@BENCH MEM ' "$out"; then
+			# the memory cost comes after the fio runs
+			msg="$label: memory per mapping ($(grep -a -c '@@BENCH MEM ' "$out") measurements)"
+		elif [[ -z $plan ]]; then
+			if grep -aq '@@BENCH INFO' "$out"; then
 				msg="$label: setting up"
 			else
 				msg="$label: booting the VM"
