@@ -191,8 +191,15 @@ static CMT_CRYPTO_DONE(cmt_conv_async_done, arg, err)
 	cmt_queue_job(&cv->job, cmt_conv_resume, cmt_home_cpu(cc), cmt_high(cc));
 }
 
-#define CMT_REQ_FLAGS(ctx) (CRYPTO_TFM_REQ_MAY_BACKLOG | \
-			    ((ctx) == CMT_ATOMIC ? 0 : CRYPTO_TFM_REQ_MAY_SLEEP))
+/*
+ * Requests may wait in the transform's backlog but never sleep inside the
+ * driver (no CRYPTO_TFM_REQ_MAY_SLEEP, as stock): with it the crypto code
+ * may allocate with GFP_KERNEL, which a job on the shared queues must not
+ * (it would wait for memory in front of every mapping's jobs) and map must
+ * not either (it runs in the writeback and swap-out paths).  We yield
+ * between sectors ourselves where the context allows (cmt_conv_chunk()).
+ */
+#define CMT_REQ_FLAGS	CRYPTO_TFM_REQ_MAY_BACKLOG
 
 /*
  * Convert what is left of the participant's chunk, sector by sector,
@@ -208,6 +215,12 @@ static int cmt_conv_chunk(struct cmt_conv *cv)
 	struct cmt_io *io = cv->io;
 	struct cmt_config *cc = io->cc;
 	struct skcipher_request *req = cv->req;
+	/*
+	 * Once a request went asynchronous, its callback owns the
+	 * participant and may end the bio on another CPU before the request
+	 * call even returns: the context is read before, never from cv after.
+	 */
+	enum cmt_ctx ctx = cv->ctx;
 	DECLARE_CRYPTO_WAIT(wait);
 	int r;
 
@@ -254,19 +267,19 @@ static int cmt_conv_chunk(struct cmt_conv *cv)
 		 * data in gen/post and must run exactly once per sector).
 		 */
 		skcipher_request_set_tfm(req, cv->s.set->tfms[cv->s.key_index]);
-		if (cv->ctx == CMT_MAP)
-			skcipher_request_set_callback(req, CMT_REQ_FLAGS(cv->ctx),
+		if (ctx == CMT_MAP)
+			skcipher_request_set_callback(req, CMT_REQ_FLAGS,
 						      crypto_req_done, &wait);
 		else
-			skcipher_request_set_callback(req, CMT_REQ_FLAGS(cv->ctx),
+			skcipher_request_set_callback(req, CMT_REQ_FLAGS,
 						      cmt_conv_async_done, cv);
 		skcipher_request_set_crypt(req, &cv->sg_in, &cv->sg_out,
 					   cv->step, cv->iv);
 		r = cv->s.write ? crypto_skcipher_encrypt(req) :
 				  crypto_skcipher_decrypt(req);
 		if (r == -EINPROGRESS || r == -EBUSY) {
-			if (cv->ctx != CMT_MAP)
-				return -EINPROGRESS;
+			if (ctx != CMT_MAP)
+				return -EINPROGRESS;	/* cv may be gone */
 			r = crypto_wait_req(r, &wait);
 		}
 		if (r)
@@ -274,7 +287,7 @@ static int cmt_conv_chunk(struct cmt_conv *cv)
 		r = cmt_conv_sector_done(cv);
 		if (r)
 			return r;
-		if (cv->ctx != CMT_ATOMIC)
+		if (ctx != CMT_ATOMIC)
 			cond_resched();
 	}
 	return 0;

@@ -35,11 +35,13 @@ cd "$root"
 # keeping freed objects, where key bytes are left (key-lifecycle); and the
 # two contexts the spreading code must get right: completions inside the
 # lower driver's submission under rcu_read_lock (nullblk-completion, with
-# DEBUG_ATOMIC_SLEEP) and helpers on the other CPU in a 3-deep stack
-# (spread-stack).  About 22 minutes with a warm cache.  Names are
-# tests/cases/<name>.sh without .sh.
+# DEBUG_ATOMIC_SLEEP), helpers on the other CPU in a 3-deep stack
+# (spread-stack), and a transform that always finishes later, from
+# another thread (async-cipher: the hand-off to the request's callback).
+# About 25 minutes with a warm cache.  Names are tests/cases/<name>.sh
+# without .sh.
 CI_TESTS=(module-load fio-verify@2cpu stack malformed faultinj fail-make-request key-lifecycle
-	nullblk-completion spread-stack)
+	nullblk-completion spread-stack async-cipher)
 
 log() { echo "check-debug: $*" >&2; }
 die() { echo "check-debug: ERROR: $*" >&2; exit 1; }
