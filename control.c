@@ -259,8 +259,8 @@ int cmt_control_message(struct cmt_config *cc, unsigned int argc, char **argv,
 	if (argc != 3 || strcasecmp(argv[0], "set"))
 		return -ENOTTY;
 	r = cmt_set_knob(cc, argv[1], argv[2]);
-	if (r)
-		DMWARN("set %s %s: invalid name or value", argv[1], argv[2]);
+	if (r)	/* not the value: it could be a key pasted in the wrong place */
+		DMWARN("set: invalid name or value");
 	return r;
 }
 

@@ -491,7 +491,9 @@ unsigned int cmt_convert_prepare(struct cmt_io *io, bool spread)
 	unsigned int size = io->iter_in.bi_size, chunk, small, big = 0;
 
 	chunk = size;
-	if (spread && size >= cmt_knob(cc, CMT_SPREAD_MIN)) {
+	/* spread_max=1: no helper is ever sent, so neither chunks nor pieces */
+	if (spread && size >= cmt_knob(cc, CMT_SPREAD_MIN) &&
+	    cmt_knob(cc, CMT_SPREAD_MAX) != 1) {
 		chunk = round_down(cmt_knob(cc, CMT_CHUNK_SIZE), cc->sector_size);
 		chunk = clamp(chunk, cc->sector_size, size);
 	}

@@ -852,6 +852,8 @@ static int cmt_message(struct dm_target *ti, unsigned int argc, char **argv,
 	goto bad;
 control:
 	r = cmt_control_message(cc, argc, argv, result, maxlen);
+	if (r < 0 && r != -ENOTTY)
+		cmt_wipe_args(argc, argv);
 	if (r != -ENOTTY)
 		return r;
 bad:

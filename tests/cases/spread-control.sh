@@ -52,6 +52,12 @@ done
 expect_show "inline_max=8192 spread_max=0 spread_min=131072 chunk_size=65536"
 expect_show "overrides=none"
 refuse set nosuch 1
+# a refused value is not logged (it could be a key pasted in the wrong place)
+_m=$(new_mark)
+kmsg "$_m"
+refuse set chunk_size 5ecre7value
+dmesg_since "$_m" | grep -q "invalid name or value" || fail "refused set: no log line"
+! dmesg_since "$_m" | grep -q 5ecre7value || fail "a refused set logged its value"
 refuse set chunk_size abc
 refuse set chunk_size -1
 refuse set cpus 99999
@@ -109,14 +115,17 @@ moved "module parameter cpus=1" "1" $((16 * 1048576)) || fail "cpus=1 (module pa
 echo all >$P/cpus || fail "set module parameter cpus=all"
 
 # ---- helpers: sent by default for 1 MiB bios, not with spread_max=1
-sent0=$(stat_sum sent)
+sent0=$(stat_sum sent) pieces0=$(stat_sum pieces)
 io "default" 4
 moved "default" "0 1 2 3" $((16 * 1048576)) || fail "default: bytes do not add up"
-sent1=$(stat_sum sent)
+sent1=$(stat_sum sent) pieces1=$(stat_sum pieces)
 [ "$sent1" -gt "$sent0" ] || fail "no helper was sent for 1 MiB bios with 3 idle CPUs"
+[ "$pieces1" -gt "$pieces0" ] || fail "1 MiB reads were not sent down in pieces"
 dmsetup message a 0 set spread_max 1 || fail "set spread_max 1"
 io "spread_max=1" 5
 [ "$(stat_sum sent)" = "$sent1" ] || fail "helpers were sent with spread_max=1"
+# no helper can come, so a read is not cut in pieces for them either
+[ "$(stat_sum pieces)" = "$pieces1" ] || fail "reads went down in pieces with spread_max=1"
 dmsetup message a 0 set spread_max default || fail "set spread_max default"
 
 # no_write_workqueue, same_cpu_crypt: no helpers for writes
