@@ -444,6 +444,16 @@ static int cmt_ctr_cipher(struct dm_target *ti, char *spec, char *key)
 		DMWARN("Selected cipher does not support IVs");
 		cc->iv_ops = NULL;
 	}
+	/*
+	 * A cipher with an IV but no IV mode (capi:cbc(aes)): stock encrypts
+	 * with whatever its request buffer last held, which nothing can read
+	 * back.  Refused, as the other format refuses it.
+	 */
+	if (cc->iv_size && !cc->iv_ops) {
+		ti->error = "IV mechanism required";
+		r = -EINVAL;
+		goto out;
+	}
 	if (cc->iv_size > MAX_CIPHER_BLOCKSIZE * 2) {
 		ti->error = "IV size of cipher is too large";
 		r = -EINVAL;

@@ -138,6 +138,7 @@ Error allocating crypto tfm|0 $L $C capi:nosuchmode(aes)-plain64 $K64 0 $DEV 0
 Invalid IV mode|0 $L $C aes-xts-nosuchiv $K64 0 $DEV 0
 Invalid IV mode|0 $L $C aes-xts-PLAIN64 $K64 0 $DEV 0
 IV mechanism required|0 $L $C aes-cbc $K32 0 $DEV 0
+IV mechanism required|0 $L $C capi:cbc(aes) $K32 0 $DEV 0
 Bad cipher specification|0 $L $C -xts-plain64 $K64 0 $DEV 0
 Bad cipher specification|0 $L $C aes(x)-xts-plain64 $K64 0 $DEV 0
 Bad cipher specification|0 $L $C capi: $K64 0 $DEV 0
