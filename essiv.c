@@ -61,20 +61,22 @@ static int essiv_init(struct cmt_config *cc)
 	struct cmt_essiv *e = cc->iv_private;
 	unsigned int subkey_size = cmt_subkey_size(cc);
 	unsigned int salt_size = crypto_shash_digestsize(e->hash);
+	/*
+	 * On the stack (shash digests are at most HASH_MAX_DIGESTSIZE): no
+	 * allocation that could fail and leave "key wipe" with the salts of
+	 * the real key in the IV ciphers.
+	 */
+	u8 salt[HASH_MAX_DIGESTSIZE];
 	unsigned int i;
-	u8 *salt;
 	int r = 0;
 
-	salt = kmalloc(salt_size, GFP_KERNEL);
-	if (!salt)
-		return -ENOMEM;
 	for (i = 0; i < cc->tfms_count && !r; i++) {
 		r = crypto_shash_tfm_digest(e->hash, cc->key + i * subkey_size,
 					    subkey_size, salt);
 		if (!r)
 			r = cmt_tfms_set_ivc_key(cc, i, salt, salt_size);
 	}
-	kfree_sensitive(salt);
+	memzero_explicit(salt, sizeof(salt));
 	return r;
 }
 
