@@ -25,8 +25,11 @@
  *  - waiting for one mapping's reserve holds nothing that another mapping
  *    needs.
  * A map called from inside one of our own jobs (a completion handler that
- * submits) may not wait there: it tries without waiting and fails the bio
- * with BLK_STS_RESOURCE when that is not enough, as stock does.
+ * submits synchronously) may not wait there: it tries without waiting and
+ * fails the bio with BLK_STS_RESOURCE when that is not enough.  Stock would
+ * retry from its per-mapping io queue, which may wait; ours are shared by
+ * every mapping, so such a wait could stall all of them.  (In-tree
+ * completion handlers hand resubmission to their own workqueues.)
  */
 #include <linux/mm.h>
 #include "dm-crypt-mt.h"
