@@ -203,6 +203,22 @@ stat_cpu() {
 		k && $1 == cpu { v = $k } END { if (!k) exit 1; print v + 0 }' /sys/kernel/debug/crypt-mt/stats
 }
 
+# fio_verify_spread DEV SEED WHAT -- fio write+verify of DEV (bios of 4 KiB
+# to 1 MiB) with spreading forced through the module parameters, which are
+# set back to their defaults after; helpers must have converted chunks and
+# reads must have gone down in pieces (fail() with WHAT otherwise).
+fio_verify_spread() {
+	_h0=$(stat_sum helped) || fail "$3: cannot read crypt-mt's counters"
+	_p0=$(stat_sum pieces) || fail "$3: no pieces counter"
+	_pp=/sys/module/crypt_mt/parameters
+	echo 0 >$_pp/spread_min && echo 1536 >$_pp/chunk_size && echo 0 >$_pp/inline_max ||
+		fail "$3: cannot force spreading"
+	fio_verify "$1" "$2" --bsrange=4k-1m || fail "$3: fio verify, spreading forced"
+	[ "$(stat_sum helped)" -gt "$_h0" ] || fail "$3: spreading forced but no helper converted a chunk"
+	[ "$(stat_sum pieces)" -gt "$_p0" ] || fail "$3: spreading forced but no read went down in pieces"
+	echo 131072 >$_pp/spread_min && echo 65536 >$_pp/chunk_size && echo 16384 >$_pp/inline_max
+}
+
 # spread_check -- helpers on other CPUs converted chunks, none was wasted on
 # every bio (fail() otherwise).
 spread_check() {

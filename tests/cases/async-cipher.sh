@@ -32,13 +32,7 @@ dmesg_since "$_m" | grep -q 'cryptd(xts(ecb(aes-generic))) uses .*(asynchronous)
 }
 
 fio_verify /dev/mapper/a 1 || fail "fio verify, default controls"
-h0=$(stat_sum helped) p0=$(stat_sum pieces)
-P=/sys/module/crypt_mt/parameters
-echo 0 >$P/spread_min && echo 1536 >$P/chunk_size && echo 0 >$P/inline_max ||
-	fail "cannot force spreading"
-fio_verify /dev/mapper/a 2 --bsrange=4k-1m || fail "fio verify, spreading forced"
-[ "$(stat_sum helped)" -gt "$h0" ] || fail "spreading forced but no helper converted a chunk"
-[ "$(stat_sum pieces)" -gt "$p0" ] || fail "spreading forced but no read went down in pieces"
+fio_verify_spread /dev/mapper/a 2 "cryptd"
 echo "ok: fio verify through the asynchronous transform, default and spread"
 
 # stock with the synchronous spec reads what crypt-mt wrote, and back
@@ -52,5 +46,4 @@ mkmap a crypt-mt "$SPEC" "$K64" "$DEV" "$MB"
 fio_verify_only /dev/mapper/a 3 --bsrange=4k-1m ||
 	fail "crypt-mt through cryptd does not read back what stock wrote"
 echo "ok: the same bytes as stock dm-crypt, both ways"
-echo 131072 >$P/spread_min && echo 65536 >$P/chunk_size && echo 16384 >$P/inline_max
 unload_cmt

@@ -36,15 +36,7 @@ for irq in 0 1 2; do
 	mkmap n1 crypt-mt aes-xts-plain64 "$K64" $N "$MB"
 	mkmap n2 crypt-mt twofish-cbc-essiv:sha256 "$K32" /dev/mapper/n1 "$MB"
 	fio_verify /dev/mapper/n2 1 || fail "irqmode=$irq: fio verify, default controls"
-	h0=$(stat_sum helped)
-	p0=$(stat_sum pieces) || fail "no pieces counter"
-	P=/sys/module/crypt_mt/parameters
-	echo 0 >$P/spread_min && echo 1536 >$P/chunk_size && echo 0 >$P/inline_max ||
-		fail "cannot force spreading"
-	fio_verify /dev/mapper/n2 2 --bsrange=4k-1m || fail "irqmode=$irq: fio verify, spreading forced"
-	[ "$(stat_sum helped)" -gt "$h0" ] || fail "irqmode=$irq: spreading forced but no helper converted a chunk"
-	[ "$(stat_sum pieces)" -gt "$p0" ] || fail "irqmode=$irq: spreading forced but no read went down in pieces"
-	echo 131072 >$P/spread_min && echo 65536 >$P/chunk_size && echo 16384 >$P/inline_max
+	fio_verify_spread /dev/mapper/n2 2 "irqmode=$irq"
 	rmmap n2 n1
 	mkmap s1 crypt aes-xts-plain64 "$K64" $N "$MB"
 	mkmap s2 crypt twofish-cbc-essiv:sha256 "$K32" /dev/mapper/s1 "$MB"
