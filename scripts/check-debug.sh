@@ -38,8 +38,8 @@ cd "$root"
 # DEBUG_ATOMIC_SLEEP), helpers on the other CPU in a 3-deep stack
 # (spread-stack), and a transform that always finishes later, from
 # another thread (async-cipher: the hand-off to the request's callback).
-# About 25 minutes with a warm cache.  Names are tests/cases/<name>.sh
-# without .sh.
+# About 17 minutes with a warm cache on an idle machine.  Names are
+# tests/cases/<name>.sh without .sh.
 CI_TESTS=(module-load fio-verify@2cpu stack malformed faultinj fail-make-request key-lifecycle
 	nullblk-completion spread-stack async-cipher)
 
