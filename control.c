@@ -9,7 +9,8 @@
  *   dmsetup message <dev> 0 set <name> <value>|default
  *   dmsetup message <dev> 0 show
  *
- *   cpus        CPUs that may convert data (a cpulist, or "all")
+ *   cpus        CPUs that may convert data (a cpulist, or "all": those
+ *               the kernel has not isolated, see cmt_all_cpus)
  *   spread_max  most CPUs one bio is spread over, the starter included
  *               (0: as many as it has chunks; 1: no spreading)
  *   spread_min  bios smaller than this (bytes) are not spread
@@ -27,6 +28,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/moduleparam.h>
+#include <linux/sched/isolation.h>
 #include <linux/seq_file.h>
 #include "dm-crypt-mt.h"
 
@@ -73,8 +75,18 @@ unsigned int cmt_knob(struct cmt_config *cc, enum cmt_knob k)
 	return v != CMT_KNOB_UNSET ? v : READ_ONCE(cmt_knob_param[k]);
 }
 
-/* NULL: every CPU.  Replaced under kernel_param_lock, read under RCU. */
+/* NULL: "all".  Replaced under kernel_param_lock, read under RCU. */
 static struct cmt_cpus __rcu *cmt_cpus_param;
+
+/*
+ * What "all" means: the CPUs on which the kernel runs unbound work, as the
+ * workqueue code's own default (wq_unbound_cpumask), i.e. not those taken
+ * out with isolcpus= (HK_TYPE_DOMAIN) or nohz_full= (HK_TYPE_WQ).  Stock
+ * dm-crypt's unbound queues stay off them; our jobs are per CPU and would
+ * not, so we leave those CPUs alone unless a cpulist names them.  The
+ * masks are fixed at boot: computed once at load.
+ */
+static cpumask_var_t cmt_all_cpus;
 
 /* "all" or "" -> NULL, else a non-empty list of possible CPUs. */
 static struct cmt_cpus *cmt_cpus_parse(const char *val)
@@ -153,7 +165,7 @@ const struct cpumask *cmt_allowed_cpus(struct cmt_config *cc)
 
 	if (!c)
 		c = rcu_dereference(cmt_cpus_param);
-	return c ? &c->mask : cpu_possible_mask;
+	return c ? &c->mask : cmt_all_cpus;
 }
 
 bool cmt_cpu_allowed(struct cmt_config *cc, unsigned int cpu)
@@ -187,7 +199,7 @@ static int cmt_set_knob(struct cmt_config *cc, const char *name,
 					      cpumask_size(), GFP_KERNEL);
 				if (!new)
 					return -ENOMEM;
-				cpumask_copy(&new->mask, cpu_possible_mask);
+				cpumask_copy(&new->mask, cmt_all_cpus);
 			}
 		}
 		mutex_lock(&cmt_msg_lock);
@@ -314,6 +326,16 @@ DEFINE_SHOW_ATTRIBUTE(cmt_pages);
 
 int cmt_control_init(void)
 {
+	if (!alloc_cpumask_var(&cmt_all_cpus, GFP_KERNEL))
+		return -ENOMEM;
+	cpumask_and(cmt_all_cpus, housekeeping_cpumask(HK_TYPE_DOMAIN),
+		    housekeeping_cpumask(HK_TYPE_WQ));
+	if (cpumask_empty(cmt_all_cpus))	/* cannot be; be safe anyway */
+		cpumask_copy(cmt_all_cpus, cpu_possible_mask);
+	if (!cpumask_equal(cmt_all_cpus, cpu_possible_mask))
+		DMINFO("cpus=all is %*pbl: the other CPUs are isolated",
+		       cpumask_pr_args(cmt_all_cpus));
+
 	/* debugfs is optional: a failure only means no counters to read */
 	cmt_debugfs = debugfs_create_dir(CMT_TARGET_NAME, NULL);
 	debugfs_create_file("stats", 0444, cmt_debugfs, NULL, &cmt_stats_fops);
@@ -327,4 +349,5 @@ void cmt_control_exit(void)
 	/* module parameters are not written any more */
 	kfree(rcu_dereference_protected(cmt_cpus_param, true));
 	RCU_INIT_POINTER(cmt_cpus_param, NULL);
+	free_cpumask_var(cmt_all_cpus);
 }
