@@ -182,12 +182,21 @@ now() { date +%s; }
 # then checks (spread_check) that helpers really converted chunks.
 force_spread() {
 	modprobe crypt-mt 2>/dev/null || modprobe crypt_mt || fail "cannot load crypt-mt"
-	_p=/sys/module/crypt_mt/parameters
-	{ echo 0 >$_p/spread_min && echo 1536 >$_p/chunk_size &&
-		echo 0 >$_p/inline_max && echo 0 >$_p/spread_max; } ||
-		fail "cannot set crypt-mt's spreading parameters"
+	_spread_params 0 1536 0 0 || fail "cannot set crypt-mt's spreading parameters"
 	SPREAD_FORCED=1
-	echo "spreading forced: spread_min=0 chunk_size=1536 inline_max=0"
+	echo "spreading forced: spread_min=0 chunk_size=1536 inline_max=0 spread_max=0"
+}
+
+# _spread_params SPREAD_MIN CHUNK_SIZE INLINE_MAX SPREAD_MAX -- set the
+# module parameters; _spread_params $(_spread_now) gives back what was.
+_spread_params() {
+	_p=/sys/module/crypt_mt/parameters
+	echo "$1" >$_p/spread_min && echo "$2" >$_p/chunk_size &&
+		echo "$3" >$_p/inline_max && echo "$4" >$_p/spread_max
+}
+_spread_now() {
+	_p=/sys/module/crypt_mt/parameters
+	echo "$(cat $_p/spread_min) $(cat $_p/chunk_size) $(cat $_p/inline_max) $(cat $_p/spread_max)"
 }
 
 # stat_sum COLUMN -- the sum over CPUs of a column of crypt-mt's counters
@@ -204,19 +213,20 @@ stat_cpu() {
 }
 
 # fio_verify_spread DEV SEED WHAT -- fio write+verify of DEV (bios of 4 KiB
-# to 1 MiB) with spreading forced through the module parameters, which are
-# set back to their defaults after; helpers must have converted chunks and
-# reads must have gone down in pieces (fail() with WHAT otherwise).
+# to 1 MiB) with spreading forced through the module parameters (as
+# force_spread), which are set back to what they were after; helpers must
+# have converted chunks and reads must have gone down in pieces (fail() with
+# WHAT otherwise).
 fio_verify_spread() {
 	_h0=$(stat_sum helped) || fail "$3: cannot read crypt-mt's counters"
 	_p0=$(stat_sum pieces) || fail "$3: no pieces counter"
-	_pp=/sys/module/crypt_mt/parameters
-	echo 0 >$_pp/spread_min && echo 1536 >$_pp/chunk_size && echo 0 >$_pp/inline_max ||
-		fail "$3: cannot force spreading"
+	_was=$(_spread_now) || fail "$3: cannot read the spreading parameters"
+	_spread_params 0 1536 0 0 || fail "$3: cannot force spreading"
 	fio_verify "$1" "$2" --bsrange=4k-1m || fail "$3: fio verify, spreading forced"
 	[ "$(stat_sum helped)" -gt "$_h0" ] || fail "$3: spreading forced but no helper converted a chunk"
 	[ "$(stat_sum pieces)" -gt "$_p0" ] || fail "$3: spreading forced but no read went down in pieces"
-	echo 131072 >$_pp/spread_min && echo 65536 >$_pp/chunk_size && echo 16384 >$_pp/inline_max
+	# shellcheck disable=SC2086 # four numbers
+	_spread_params $_was || fail "$3: cannot restore the spreading parameters"
 }
 
 # spread_check -- helpers on other CPUs converted chunks, none was wasted on
