@@ -576,7 +576,7 @@ static void cmt_dtr(struct dm_target *ti)
 	mempool_exit(&cc->helper_pool);
 	bioset_exit(&cc->read_bs);
 	bioset_exit(&cc->write_bs);
-	mempool_exit(&cc->page_pool);
+	cmt_io_exit_pages(cc);
 	/* no CPU can come online for this mapping once its sets go */
 	cmt_tfms_free(cc);
 	if (cc->iv_ops && cc->iv_ops->dtr)
@@ -640,7 +640,7 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	r = cmt_io_init_pages(cc);
 	if (r) {
-		ti->error = "Cannot allocate page mempool";
+		ti->error = "Cannot allocate bounce page reserve";
 		goto bad;
 	}
 	/* a small reserve keeps spreading going when memory is short */

@@ -113,6 +113,17 @@ enum cmt_knob {
 
 #define CMT_KNOB_UNSET	UINT_MAX
 
+/*
+ * A mapping's reserve of write bounce pages: full when nothing is in
+ * flight, taken from and refilled a bio at a time (io.c).
+ */
+struct cmt_page_reserve {
+	spinlock_t lock;		/* taken in any context: irqsave */
+	unsigned int nr;		/* pages in page[] */
+	wait_queue_head_t wait;		/* for pages to come back */
+	struct page *page[BIO_MAX_VECS];
+};
+
 /* A CPU list for the `cpus` control, replaced as a whole (RCU). */
 struct cmt_cpus {
 	struct rcu_head rcu;
@@ -153,7 +164,7 @@ struct cmt_config {
 	unsigned int conv_iv_offset;	/* of the IVs, from a cmt_conv */
 	unsigned int iv_align;		/* the transform's alignmask + 1 */
 
-	mempool_t page_pool;		/* write bounce pages */
+	struct cmt_page_reserve bounce;	/* write bounce pages (io.c) */
 	struct bio_set write_bs;	/* write clones */
 	struct bio_set read_bs;		/* read clones */
 	struct mutex alloc_lock;	/* serialises blocking page allocation */
@@ -350,6 +361,7 @@ unsigned int cmt_helper_size(struct cmt_config *cc);
 /* ---- one bio (io.c) ---- */
 
 int cmt_io_init_pages(struct cmt_config *cc);
+void cmt_io_exit_pages(struct cmt_config *cc);
 void cmt_io_map(struct cmt_config *cc, struct bio *bio, sector_t sector);
 void cmt_io_converted(struct cmt_io *io);
 unsigned int cmt_io_data_size(struct cmt_config *cc, unsigned int reqsize,

@@ -130,46 +130,102 @@ void cmt_io_converted(struct cmt_io *io)
 /* ---- write bounce pages ---- */
 
 /*
- * The page pool's reserve (BIO_MAX_VECS pages, which every mapping keeps
- * for forward progress anyway) is used first, not last.  cmt_take_page()
- * asks the pool with no reclaim flag at all, which cmt_page_alloc()
- * answers with NULL, so mempool_alloc() hands out a reserved page;
- * mempool_free() refills the reserve before anything goes back to the
- * page allocator.  A steady writer thus cycles through the same pages and
- * skips the page allocator, and the zeroing that init_on_alloc (Debian's
- * default) does on every allocation: in the emulated VM that was ~2 ms of
- * a 1 MiB write's ~13, spent on the submitter's CPU while its helpers
- * waited.  Bounce pages only ever hold ciphertext, and a clone covers only
- * bytes that were encrypted into it, so reusing one unzeroed leaks nothing.
+ * Each mapping keeps a reserve of BIO_MAX_VECS bounce pages (1 MiB), which
+ * it needs for forward progress anyway, and uses it *first*: pages freed at
+ * completion refill it before anything goes back to the page allocator.  A
+ * steady writer thus cycles through the same pages and skips the page
+ * allocator, and the zeroing that init_on_alloc (Debian's default) does on
+ * every allocation: in the emulated VM that was ~2 ms of a 1 MiB write's
+ * ~13, spent on the submitter's CPU while its helpers waited.  Bounce pages
+ * only ever hold ciphertext, and a clone covers only bytes that were
+ * encrypted into it, so reusing one unzeroed leaks nothing.
+ *
+ * The reserve is taken from and refilled a bio at a time, under one lock
+ * each: a mempool would take its lock once per page, 512 times per 1 MiB
+ * write, on a line shared by every CPU writing to the mapping.  Beyond
+ * the reserve (deep queues, many writers) pages come from the page
+ * allocator without waiting; only a submitter that may wait then sleeps
+ * until its mapping's completions bring pages back (see the top of the
+ * file for why that wait is safe).
  */
-static void *cmt_page_alloc(gfp_t gfp, void *data)
-{
-	if (!(gfp & __GFP_KSWAPD_RECLAIM))
-		return NULL;	/* cmt_take_page(): the reserve only */
-	return mempool_alloc_pages(gfp, data);
-}
 
-/* pool_data NULL: order 0, for mempool_alloc_pages/mempool_free_pages */
+/* Fill @cc's reserve.  Constructor only. */
 int cmt_io_init_pages(struct cmt_config *cc)
 {
-	return mempool_init(&cc->page_pool, BIO_MAX_VECS, cmt_page_alloc,
-			    mempool_free_pages, NULL);
+	struct cmt_page_reserve *res = &cc->bounce;
+	struct page *page;
+
+	spin_lock_init(&res->lock);
+	init_waitqueue_head(&res->wait);
+	while (res->nr < BIO_MAX_VECS) {
+		page = alloc_page(GFP_KERNEL);
+		if (!page)
+			return -ENOMEM;
+		res->page[res->nr++] = page;
+	}
+	return 0;
 }
 
-static struct page *cmt_take_page(struct cmt_config *cc, gfp_t gfp)
+/* Destructor (also of a half-built mapping): no I/O is left. */
+void cmt_io_exit_pages(struct cmt_config *cc)
 {
-	/* gfp 0: never sleeps, never calls the allocator (cmt_page_alloc) */
-	return mempool_alloc(&cc->page_pool, 0) ?:
-	       mempool_alloc(&cc->page_pool, gfp);
+	struct cmt_page_reserve *res = &cc->bounce;
+
+	while (res->nr)
+		__free_page(res->page[--res->nr]);
 }
 
+/*
+ * Move up to @want pages of the reserve to the end of @clone, the bio's
+ * data left to cover being *@size.  Any context.  Returns how many moved.
+ */
+static unsigned int cmt_reserve_take(struct cmt_config *cc, struct bio *clone,
+				     unsigned int want, unsigned int *size)
+{
+	struct cmt_page_reserve *res = &cc->bounce;
+	unsigned long flags;
+	unsigned int n, len;
+
+	if (!READ_ONCE(res->nr))	/* a hint, checked again under the lock */
+		return 0;
+	spin_lock_irqsave(&res->lock, flags);
+	for (n = 0; n < want && res->nr; n++) {
+		len = min_t(unsigned int, *size, PAGE_SIZE);
+		__bio_add_page(clone, res->page[--res->nr], len, 0);
+		*size -= len;
+	}
+	spin_unlock_irqrestore(&res->lock, flags);
+	return n;
+}
+
+/*
+ * The bounce pages of @clone go back: to the reserve until it is full, the
+ * rest to the page allocator.  Any context, hard IRQ included.
+ */
 static void cmt_free_pages(struct cmt_config *cc, struct bio *clone)
 {
+	struct cmt_page_reserve *res = &cc->bounce;
 	struct bvec_iter_all iter;
 	struct bio_vec *bv;
+	unsigned long flags;
+	unsigned int kept = 0, i = 0;
 
-	bio_for_each_segment_all(bv, clone, iter)
-		mempool_free(bv->bv_page, &cc->page_pool);
+	spin_lock_irqsave(&res->lock, flags);
+	bio_for_each_segment_all(bv, clone, iter) {
+		if (res->nr == BIO_MAX_VECS)
+			break;
+		res->page[res->nr++] = bv->bv_page;
+		kept++;
+	}
+	spin_unlock_irqrestore(&res->lock, flags);
+	if (kept < clone->bi_vcnt) {
+		bio_for_each_segment_all(bv, clone, iter)
+			if (i++ >= kept)
+				__free_page(bv->bv_page);
+	}
+	/* pairs with the waiter's check in cmt_alloc_write_clone() */
+	if (kept && wq_has_sleeper(&res->wait))
+		wake_up(&res->wait);
 }
 
 /* ---- writes ---- */
@@ -190,10 +246,14 @@ static void cmt_write_endio(struct bio *clone)
 }
 
 /*
- * A bio of bounce pages as large as the original.  First without waiting;
- * then, if @may_wait, from the reserves with GFP_NOIO (see the top of the
- * file).  Waiting callers take alloc_lock so that two large writes cannot
- * each hold half of the pool and wait for the other half forever.
+ * A bio of bounce pages as large as the original: the reserve's pages
+ * first, then new ones that can be had at once.  When that is not enough
+ * and @may_wait, everything is given back and a second pass, under
+ * alloc_lock, waits for the mapping's completions to refill the reserve
+ * (and for the write bio set) instead of failing.  Only one submitter waits
+ * while holding pages, so two large writes cannot each hold half of the
+ * reserve and wait for the other half forever; the others hold pages only
+ * while they do not wait.
  */
 static struct bio *cmt_alloc_write_clone(struct cmt_io *io, bool may_wait)
 {
@@ -213,15 +273,25 @@ retry:
 	if (!clone)
 		goto fail;
 	size = base->bi_iter.bi_size;
-	for (i = 0; i < nr; i++, size -= len) {
-		page = cmt_take_page(cc, gfp);
-		if (!page) {
+	i = cmt_reserve_take(cc, clone, nr, &size);
+	while (i < nr) {
+		/* no reclaim, no emergency reserves: ours is the reserve */
+		page = alloc_page(GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC);
+		if (page) {
+			len = min_t(unsigned int, size, PAGE_SIZE);
+			__bio_add_page(clone, page, len, 0);
+			size -= len;
+			i++;
+			continue;
+		}
+		if (!(gfp & __GFP_DIRECT_RECLAIM)) {
 			cmt_free_pages(cc, clone);
 			bio_put(clone);
 			goto fail;
 		}
-		len = min_t(unsigned int, size, PAGE_SIZE);
-		__bio_add_page(clone, page, len, 0);
+		/* the second pass: wait for pages to come back */
+		wait_event(cc->bounce.wait, READ_ONCE(cc->bounce.nr));
+		i += cmt_reserve_take(cc, clone, nr - i, &size);
 	}
 	if (gfp & __GFP_DIRECT_RECLAIM)
 		mutex_unlock(&cc->alloc_lock);
@@ -232,7 +302,7 @@ retry:
 	return clone;
 
 fail:
-	/* mempool_alloc() and bio_alloc_bioset() never fail with GFP_NOIO */
+	/* bio_alloc_bioset() never fails with GFP_NOIO, nor does the wait */
 	if (gfp & __GFP_DIRECT_RECLAIM) {
 		mutex_unlock(&cc->alloc_lock);
 		return NULL;
