@@ -172,6 +172,17 @@ fio_loop_wait() {
 # Seconds since the epoch, for timings in the log.
 now() { date +%s; }
 
+# stock_reads_back FILE MIB -- stock dm-crypt (aes-xts-plain64, $K64) on RAM
+# disk 0 reads its first MIB MiB as FILE, which crypt-mt wrote there with
+# the same table: the oracle.  fail() otherwise; leaves no mapping.
+stock_reads_back() {
+	mkmap s crypt aes-xts-plain64 "$K64" "$(ramdisk 0)" "$2"
+	dd if=/dev/mapper/s of="$TMPDIR/stock.r" bs=1M count="$2" iflag=direct status=none ||
+		fail "stock read"
+	same_data "$1" "$TMPDIR/stock.r" || fail "stock dm-crypt reads other data"
+	rmmap s
+}
+
 # ---- spreading ----
 #
 # force_spread -- load crypt-mt and make it spread every bio it can: no

@@ -82,8 +82,5 @@ io "per-mapping cpus=all"
 [ "$r1" -eq 0 ] && [ "$r2" -eq 0 ] || fail "per-mapping cpus=all: isolated CPUs ran jobs of ours"
 
 rmmap a
-mkmap s crypt aes-xts-plain64 "$K64" "$(ramdisk 0)" "$MB"
-dd if=/dev/mapper/s of="$TMPDIR/r" bs=1M count=4 iflag=direct status=none || fail "stock read"
-same_data "$TMPDIR/w" "$TMPDIR/r" || fail "stock dm-crypt reads other data"
-rmmap s
+stock_reads_back "$TMPDIR/w" 4
 unload_cmt

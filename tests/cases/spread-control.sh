@@ -143,8 +143,5 @@ cp "$TMPDIR/w.6" "$TMPDIR/w.last"
 
 # ---- the oracle: stock reads what crypt-mt wrote last
 rmmap a
-mkmap s crypt aes-xts-plain64 "$K64" "$(ramdisk 0)" "$MB"
-dd if=/dev/mapper/s of="$TMPDIR/r" bs=1M count=8 iflag=direct status=none || fail "stock read"
-same_data "$TMPDIR/w.last" "$TMPDIR/r" || fail "stock dm-crypt reads other data"
-rmmap s
+stock_reads_back "$TMPDIR/w.last" 8
 unload_cmt
