@@ -175,6 +175,16 @@ void cmt_io_exit_pages(struct cmt_config *cc)
 		__free_page(res->page[--res->nr]);
 }
 
+/* Put bounce page @page at the end of @clone, *@size bytes still to cover. */
+static void cmt_add_bounce(struct bio *clone, struct page *page,
+			   unsigned int *size)
+{
+	unsigned int len = min_t(unsigned int, *size, PAGE_SIZE);
+
+	__bio_add_page(clone, page, len, 0);
+	*size -= len;
+}
+
 /*
  * Move up to @want pages of the reserve to the end of @clone, the bio's
  * data left to cover being *@size.  Any context.  Returns how many moved.
@@ -184,16 +194,13 @@ static unsigned int cmt_reserve_take(struct cmt_config *cc, struct bio *clone,
 {
 	struct cmt_page_reserve *res = &cc->bounce;
 	unsigned long flags;
-	unsigned int n, len;
+	unsigned int n;
 
 	if (!READ_ONCE(res->nr))	/* a hint, checked again under the lock */
 		return 0;
 	spin_lock_irqsave(&res->lock, flags);
-	for (n = 0; n < want && res->nr; n++) {
-		len = min_t(unsigned int, *size, PAGE_SIZE);
-		__bio_add_page(clone, res->page[--res->nr], len, 0);
-		*size -= len;
-	}
+	for (n = 0; n < want && res->nr; n++)
+		cmt_add_bounce(clone, res->page[--res->nr], size);
 	spin_unlock_irqrestore(&res->lock, flags);
 	return n;
 }
@@ -261,7 +268,7 @@ static struct bio *cmt_alloc_write_clone(struct cmt_io *io, bool may_wait)
 	struct bio *base = io->base_bio;
 	unsigned int nr = DIV_ROUND_UP(base->bi_iter.bi_size, PAGE_SIZE);
 	gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
-	unsigned int i, len, size;
+	unsigned int i, size;
 	struct bio *clone;
 	struct page *page;
 
@@ -278,9 +285,7 @@ retry:
 		/* no reclaim, no emergency reserves: ours is the reserve */
 		page = alloc_page(GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC);
 		if (page) {
-			len = min_t(unsigned int, size, PAGE_SIZE);
-			__bio_add_page(clone, page, len, 0);
-			size -= len;
+			cmt_add_bounce(clone, page, &size);
 			i++;
 			continue;
 		}
