@@ -185,10 +185,22 @@ static int lmk_init(struct cmt_config *cc)
 {
 	struct cmt_lmk *lmk = cc->iv_private;
 
-	/* The seed is the key part after the cipher's tfms_count parts. */
-	if (lmk->seed)
-		memcpy(lmk->seed, cc->key + cc->tfms_count * cmt_subkey_size(cc),
-		       crypto_shash_digestsize(lmk->hash));
+	unsigned int off, len;
+
+	if (!lmk->seed)
+		return 0;
+	/*
+	 * The seed is where stock reads it: after tfms_count parts of
+	 * key_size / key_parts bytes, which is not where the cipher's keys
+	 * end when key_size is not a multiple of key_parts.  Stock copies a
+	 * whole digest even when fewer key bytes are left (an 8-byte cipher
+	 * key, des:64-cbc-lmk with 520 bytes): it reads past the key, into
+	 * bytes that kzalloc() zeroed.  We copy what is there and keep the
+	 * rest of the seed zero, which gives the same IVs.
+	 */
+	off = cc->tfms_count * (cc->key_size / cc->key_parts);
+	len = min(crypto_shash_digestsize(lmk->hash), cc->key_size - off);
+	memcpy(lmk->seed, cc->key + off, len);
 	return 0;
 }
 
@@ -301,6 +313,15 @@ static int tcw_ctr(struct cmt_config *cc, struct dm_target *ti,
 	}
 	if (cc->key_size <= cc->iv_size + TCW_WHITENING_SIZE) {
 		ti->error = "Wrong key size for TCW";
+		return -EINVAL;
+	}
+	/*
+	 * The IV is the seed XOR the 8-byte sector number, twice: stock
+	 * reads past the sector number for a longer IV (xchacha20's 32
+	 * bytes), so no such table has a defined format.
+	 */
+	if (cc->iv_size > 16) {
+		ti->error = "TCW needs an IV of at most 16 bytes";
 		return -EINVAL;
 	}
 	tcw = kzalloc(sizeof(*tcw), GFP_KERNEL);

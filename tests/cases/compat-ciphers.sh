@@ -56,6 +56,10 @@ aes-cbc-lmk 32 0 0
 aes:64-cbc-lmk 1024 0 0
 aes:64-cbc-lmk 1040 0 0
 capi:cbc(aes)-lmk 1040 0 0
+# v3 with a key that is not 65 equal parts: the seed is where stock reads it
+aes:64-cbc-lmk 2079 0 0
+# ... and shorter than a digest (8-byte cipher keys): stock reads past the key
+des:64-cbc-lmk 520 0 0
 # ---- TrueCrypt (tcw): 32-byte AES key + 16-byte IV seed + 16-byte whitening
 aes-cbc-tcw 64 0 0
 # ---- BitLocker's EBOIV
