@@ -618,6 +618,7 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	cc->sector_size = 1 << SECTOR_SHIFT;
 	mutex_init(&cc->alloc_lock);
 	mutex_init(&cc->tfms_lock);
+	mutex_init(&cc->key_lock);
 	init_waitqueue_head(&cc->pages_wait);
 	cmt_control_init_mapping(cc);
 	ti->private = cc;
@@ -722,6 +723,14 @@ static int cmt_map(struct dm_target *ti, struct bio *bio)
 	    bio_data_dir(bio) == WRITE)
 		dm_accept_partial_bio(bio, (BIO_MAX_VECS << PAGE_SHIFT) >> SECTOR_SHIFT);
 
+	/*
+	 * No valid key: a key message got in between preresume, which
+	 * checked the key, and resume (cmt_resume()).  Fail the data rather
+	 * than write it under a wiped key.
+	 */
+	if (unlikely(!test_bit(CMT_KEY_VALID, &cc->flags)))
+		return DM_MAPIO_KILL;
+
 	/* whole encryption sectors only, as the limits in io_hints ask */
 	if (unlikely(bio->bi_iter.bi_sector & sector_mask ||
 		     bio->bi_iter.bi_size & (cc->sector_size - 1)))
@@ -747,6 +756,8 @@ static void cmt_status(struct dm_target *ti, status_type_t type,
 
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s ", cc->cipher_string);
+		/* a key message may be changing them (status may sleep) */
+		mutex_lock(&cc->key_lock);
 		if (!cc->key_size)
 			DMEMIT("-");
 		else if (cc->key_string)
@@ -754,6 +765,7 @@ static void cmt_status(struct dm_target *ti, status_type_t type,
 		else
 			for (n = 0; n < cc->key_size; n++)
 				DMEMIT("%02x", cc->key[n]);
+		mutex_unlock(&cc->key_lock);
 		DMEMIT(" %llu %s %llu", (unsigned long long)cc->iv_offset,
 		       cc->dev->name, (unsigned long long)cc->start);
 
@@ -805,19 +817,31 @@ static void cmt_postsuspend(struct dm_target *ti)
 static int cmt_preresume(struct dm_target *ti)
 {
 	struct cmt_config *cc = ti->private;
+	int r = 0;
 
+	mutex_lock(&cc->key_lock);
 	if (!test_bit(CMT_KEY_VALID, &cc->flags)) {
 		DMERR("aborting resume - crypt key is not set.");
-		return -EAGAIN;
+		r = -EAGAIN;
 	}
-	return 0;
+	mutex_unlock(&cc->key_lock);
+	return r;
 }
 
+/*
+ * Key messages are refused from here on.  One may have come between
+ * preresume and this (the device is still suspended then): if it left no
+ * valid key, map fails the data until a key is set.
+ */
 static void cmt_resume(struct dm_target *ti)
 {
 	struct cmt_config *cc = ti->private;
 
+	mutex_lock(&cc->key_lock);
 	clear_bit(CMT_SUSPENDED, &cc->flags);
+	if (!test_bit(CMT_KEY_VALID, &cc->flags))
+		DMERR("resumed without a valid key: I/O fails until one is set");
+	mutex_unlock(&cc->key_lock);
 }
 
 /*
@@ -842,23 +866,31 @@ static int cmt_message(struct dm_target *ti, unsigned int argc, char **argv,
 {
 	struct cmt_config *cc = ti->private;
 	char *why = NULL;
+	bool known;
 	int r;
 
 	if (argc < 2 || strcasecmp(argv[0], "key"))
 		goto control;
+	mutex_lock(&cc->key_lock);
 	if (!test_bit(CMT_SUSPENDED, &cc->flags)) {
+		mutex_unlock(&cc->key_lock);
 		DMWARN("not suspended during key manipulation.");
 		cmt_wipe_args(argc, argv);
 		return -EINVAL;
 	}
+	known = true;
 	if (argc == 3 && !strcasecmp(argv[1], "set")) {
 		r = cmt_set_key(cc, argv[2], &why);	/* wipes argv[2] */
 		if (r)
 			DMWARN("key set: %s", why ?: "failed");
-		return r;
+	} else if (argc == 2 && !strcasecmp(argv[1], "wipe")) {
+		r = cmt_wipe_key(cc);
+	} else {
+		known = false;
 	}
-	if (argc == 2 && !strcasecmp(argv[1], "wipe"))
-		return cmt_wipe_key(cc);
+	mutex_unlock(&cc->key_lock);
+	if (known)
+		return r;
 	goto bad;
 control:
 	r = cmt_control_message(cc, argc, argv, result, maxlen);

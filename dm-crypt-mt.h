@@ -148,6 +148,11 @@ struct cmt_config {
 	struct hlist_node cpuhp_node;
 	bool cpuhp_added;
 	struct mutex tfms_lock;		/* set creation vs. key changes */
+	/*
+	 * Key messages, the key in the table line, resume: dm serialises
+	 * none of them with the others.
+	 */
+	struct mutex key_lock;
 	char driver[CRYPTO_MAX_ALG_NAME];	/* every set uses these drivers */
 	char ivc_driver[CRYPTO_MAX_ALG_NAME];
 	u8 *ivc_keys;			/* IV cipher keys, kept for new sets */
