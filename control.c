@@ -151,9 +151,21 @@ static int cmt_cpus_param_get(char *buf, const struct kernel_param *kp)
 	return n;
 }
 
+/*
+ * The module's last use of the parameter: after its sysfs file is gone,
+ * at unload or when init failed (a setter may still run between exit()
+ * and the removal of the file, so exit() does not free it).
+ */
+static void cmt_cpus_param_free(void *arg)
+{
+	kfree(rcu_dereference_protected(cmt_cpus_param, true));
+	RCU_INIT_POINTER(cmt_cpus_param, NULL);
+}
+
 static const struct kernel_param_ops cmt_cpus_ops = {
 	.set = cmt_cpus_param_set,
 	.get = cmt_cpus_param_get,
+	.free = cmt_cpus_param_free,
 };
 module_param_cb(cpus, &cmt_cpus_ops, NULL, 0644);
 MODULE_PARM_DESC(cpus, "CPUs that may convert data (cpulist or \"all\")");
@@ -178,7 +190,7 @@ bool cmt_cpu_allowed(struct cmt_config *cc, unsigned int cpu)
 	return r;
 }
 
-/* Messages come one at a time per device (dm's ioctl holds its lock). */
+/* dm does not serialise a device's messages: this does, for the controls. */
 static DEFINE_MUTEX(cmt_msg_lock);
 
 static int cmt_set_knob(struct cmt_config *cc, const char *name,
@@ -346,8 +358,6 @@ int cmt_control_init(void)
 void cmt_control_exit(void)
 {
 	debugfs_remove_recursive(cmt_debugfs);
-	/* module parameters are not written any more */
-	kfree(rcu_dereference_protected(cmt_cpus_param, true));
-	RCU_INIT_POINTER(cmt_cpus_param, NULL);
+	/* the cpus parameter is freed by cmt_cpus_param_free() */
 	free_cpumask_var(cmt_all_cpus);
 }
