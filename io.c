@@ -28,8 +28,11 @@
  * submits synchronously) may not wait there: it tries without waiting and
  * fails the bio with BLK_STS_RESOURCE when that is not enough.  Stock would
  * retry from its per-mapping io queue, which may wait; ours are shared by
- * every mapping, so such a wait could stall all of them.  (In-tree
- * completion handlers hand resubmission to their own workqueues.)
+ * every mapping, so such a wait could stall all of them.  It converts
+ * without helpers, waiting only for an asynchronous cipher (whose queues
+ * are not ours), and submits from the job, where the layers below may
+ * still sleep (dm's io pool, tags).  In-tree completion handlers hand
+ * resubmission to their own workqueues, so this path has no user there.
  */
 #include <linux/mm.h>
 #include "dm-crypt-mt.h"
@@ -280,7 +283,15 @@ retry:
 	if (!clone)
 		goto fail;
 	size = base->bi_iter.bi_size;
-	i = cmt_reserve_take(cc, clone, nr, &size);
+	i = 0;
+	/*
+	 * While a second pass runs, what comes back to the reserve is for
+	 * it: a first pass that could wait leaves the reserve alone, so a
+	 * stream of small writes cannot starve a waiting large one.
+	 */
+	if (gfp & __GFP_DIRECT_RECLAIM || !may_wait ||
+	    !mutex_is_locked(&cc->alloc_lock))
+		i = cmt_reserve_take(cc, clone, nr, &size);
 	while (i < nr) {
 		/* no reclaim, no emergency reserves: ours is the reserve */
 		page = alloc_page(GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC);

@@ -18,7 +18,11 @@
  * mappings (stacked on each other, or on loop files on each other) are
  * doing, and one worker per CPU is enough; the rescuer of WQ_MEM_RECLAIM
  * runs them when no worker can be created.  Waiting for reserves, and
- * submitting, happen in the task that called map (io.c).
+ * submitting, happen in the task that called map (io.c).  The one
+ * exception is not ours to prevent: a completion handler that submits a
+ * bio synchronously from inside a job (none in the kernel does) runs that
+ * bio's map, and the layers below, in the job; io.c keeps our part of it
+ * from waiting for a reserve.
  *
  * When a CPU goes offline, the workqueue core runs its pending items on
  * other CPUs; nothing here depends on staying on one CPU.
