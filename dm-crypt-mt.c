@@ -950,6 +950,9 @@ static int __init cmt_init(void)
 {
 	int r;
 
+	r = cmt_io_init();
+	if (r)
+		goto err_io;
 	r = cmt_wq_init();
 	if (r)
 		goto err_wq;
@@ -972,6 +975,8 @@ err_control:
 err_percpu:
 	cmt_wq_exit();
 err_wq:
+	cmt_io_exit();
+err_io:
 	return r;
 }
 
@@ -981,6 +986,7 @@ static void __exit cmt_exit(void)
 	cmt_control_exit();
 	cmt_percpu_exit();
 	cmt_wq_exit();
+	cmt_io_exit();
 	rcu_barrier();	/* kfree_rcu() of CPU lists */
 }
 

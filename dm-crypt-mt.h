@@ -375,5 +375,7 @@ void cmt_io_add_client(struct cmt_config *cc);
 void cmt_io_del_client(struct cmt_config *cc);
 unsigned long cmt_io_pages_cap(struct cmt_config *cc);
 long cmt_io_pages_in_flight(void);
+int cmt_io_init(void);
+void cmt_io_exit(void);
 
 #endif

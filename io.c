@@ -35,6 +35,7 @@
  * resubmission to their own workqueues, so this path has no user there.
  */
 #include <linux/mm.h>
+#include <linux/percpu_counter.h>
 #include "dm-crypt-mt.h"
 
 /* ---- the bounce-page cap ---- */
@@ -44,8 +45,25 @@
  * shared equally by the mappings, but each mapping may always have one
  * largest bio in flight.
  */
-static atomic_long_t cmt_pages_total;
 static atomic_t cmt_clients;
+
+/*
+ * Bounce pages in flight on all mappings, for debugfs only: every write
+ * bio on every CPU adds to it and subtracts from it, so it is a
+ * percpu_counter, not one atomic whose cache line every writing CPU would
+ * take in turn.  The cap is checked against the mapping's own pages_out.
+ */
+static struct percpu_counter cmt_pages_total;
+
+int cmt_io_init(void)
+{
+	return percpu_counter_init(&cmt_pages_total, 0, GFP_KERNEL);
+}
+
+void cmt_io_exit(void)
+{
+	percpu_counter_destroy(&cmt_pages_total);
+}
 
 void cmt_io_add_client(struct cmt_config *cc)
 {
@@ -65,9 +83,10 @@ unsigned long cmt_io_pages_cap(struct cmt_config *cc)
 	return max_t(unsigned long, share, BIO_MAX_VECS);
 }
 
+/* Exact while no bounce page moves; debugfs reads it rarely. */
 long cmt_io_pages_in_flight(void)
 {
-	return atomic_long_read(&cmt_pages_total);
+	return percpu_counter_sum(&cmt_pages_total);
 }
 
 /*
@@ -92,13 +111,13 @@ static void cmt_pages_get(struct cmt_config *cc, unsigned int nr,
 			   atomic_read(&cc->pages_out) + nr <= cap ||
 			   !atomic_read(&cc->pages_out));
 	}
-	atomic_long_add(nr, &cmt_pages_total);
+	percpu_counter_add(&cmt_pages_total, nr);
 }
 
 /* Any context. */
 static void cmt_pages_put(struct cmt_config *cc, unsigned int nr)
 {
-	atomic_long_sub(nr, &cmt_pages_total);
+	percpu_counter_sub(&cmt_pages_total, nr);
 	atomic_sub(nr, &cc->pages_out);
 	if (wq_has_sleeper(&cc->pages_wait))
 		wake_up(&cc->pages_wait);
