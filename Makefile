@@ -63,7 +63,11 @@ check-upstream:
 bench:
 	KVER='$(KVER_ASKED)' scripts/bench.sh $(BENCH_ARGS)
 
-.PHONY: check check-debug check-upstream bench
+# Where the CPU time of one I/O goes: perf in the VM (README: "Profiling").
+profile:
+	KVER='$(KVER_ASKED)' scripts/profile.sh $(PROFILE_ARGS)
+
+.PHONY: check check-debug check-upstream bench profile
 
 # ---- cryptsetup-mt, installing, DKMS (README: "cryptsetup, conversion and installing") ----
 
