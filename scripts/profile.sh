@@ -96,7 +96,7 @@ scripts/vm-test --perf --kver "$KV" --cpus "$CPUS" --logdir "$WORK/logs" "$WORK/
 out=$(ls "$WORK"/logs/output-*.log 2>/dev/null | tail -n 1)
 if ((rc)) || [[ -z $out ]] || ! grep -aq '^@@PROF DONE' "$out"; then
 	cat "$WORK/vm-test.out" >&2
-	[[ -n $out ]] && grep -a '^@@PROF ERROR' "$out" >&2
+	[[ -z $out ]] || grep -a '^@@PROF ERROR' "$out" >&2 || true
 	die "the profiling VM failed"
 fi
 python3 scripts/profile-report.py --top "$TOP" "$out" ${OUT:+--out "$OUT"}
