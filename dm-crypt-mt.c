@@ -56,6 +56,18 @@ static int cmt_parse_sector(const char *arg, unsigned long long *v)
 
 /* ---- keys ---- */
 
+/*
+ * Any isspace() character, as stock checks: dm's escapes let a table carry
+ * a \r or \v that would split the printed table line where it stands.
+ */
+static bool cmt_has_space(const char *s)
+{
+	while (*s)
+		if (isspace(*s++))
+			return true;
+	return false;
+}
+
 /* dm frees table and message arguments without wiping them: we do. */
 static void cmt_wipe_arg(char *arg)
 {
@@ -140,7 +152,7 @@ static int cmt_keyring_key(struct cmt_config *cc, const char *desc,
 		return PTR_ERR(key);
 	}
 	down_read(&key->sem);
-	if (type == &key_type_encrypted) {
+	if (IS_ENABLED(CONFIG_ENCRYPTED_KEYS) && type == &key_type_encrypted) {
 		const struct encrypted_key_payload *ekp = key->payload.data[0];
 
 		if (ekp) {
@@ -196,7 +208,7 @@ static int cmt_set_key(struct cmt_config *cc, char *key, char **why)
 		goto out;
 	}
 	if (desc) {
-		if (strpbrk(desc, " \t\n")) {
+		if (cmt_has_space(desc)) {
 			*why = "Whitespace is not allowed in a key description";
 			goto out;
 		}
@@ -440,6 +452,11 @@ static int cmt_ctr_cipher(struct dm_target *ti, char *spec, char *key)
 	if (cc->iv_size) {
 		/* at least a 64-bit sector number must fit */
 		cc->iv_size = max_t(unsigned int, cc->iv_size, sizeof(u64));
+	} else if (cc->iv_ops == &cmt_iv_essiv_ops) {
+		/* stock's essiv() template refuses a cipher without an IV */
+		ti->error = "ESSIV needs a cipher mode with an IV";
+		r = -EINVAL;
+		goto out;
 	} else if (cc->iv_ops) {
 		DMWARN("Selected cipher does not support IVs");
 		cc->iv_ops = NULL;
@@ -538,7 +555,8 @@ static int cmt_ctr_optional(struct dm_target *ti, unsigned int argc, char **argv
 		} else if (!strncasecmp(opt, "integrity:", 10)) {
 			ti->error = "Integrity (AEAD) is not supported by crypt-mt";
 			return -EINVAL;
-		} else if (!strncasecmp(opt, "sector_size:", 12)) {
+		} else if (!strncmp(opt, "sector_size:", 12)) {
+			/* case-sensitive, as stock's sscanf() */
 			if (cmt_parse_uint(opt + 12, &val) ||
 			    val < (1 << SECTOR_SHIFT) || val > 4096 ||
 			    !is_power_of_2(val)) {
@@ -600,6 +618,8 @@ static int cmt_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	if (argc < 5) {
 		ti->error = "Not enough arguments";
+		if (argc >= 2)
+			cmt_wipe_arg(argv[1]);
 		return -EINVAL;
 	}
 	key_size = cmt_key_size(argv[1], &desc, &why);

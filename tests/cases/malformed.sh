@@ -224,6 +224,10 @@ Bad cipher specification|0 $L $C capi:xts($LONG)-plain64 $K64 0 $DEV 0
 IV mode takes no options|0 $L $C aes-xts-plain64: $K64 0 $DEV 0
 Error initializing ESSIV hash|0 $L $C aes-cbc-essiv: $K32 0 $DEV 0
 Invalid IV mode|0 $L $C aes-xts-plain64-extra $K64 0 $DEV 0
+ESSIV needs a cipher mode with an IV|0 $L $C aes-ecb-essiv:sha256 $K32 0 $DEV 0
+ESSIV needs a cipher mode with an IV|0 $L $C aes-ecb-essiv $K32 0 $DEV 0
+Invalid feature arguments|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 1 SECTOR_SIZE:4096
+Invalid feature arguments|0 $L $C aes-xts-plain64 $K64 0 $DEV 0 1 Sector_size:512
 Not enough arguments|0 $L $C aes-xts-plain64 $K64 0
 Device lookup failed|0 $L $C aes-xts-plain64 $K64 0 ${DEV}x 0
 EOF
@@ -264,23 +268,27 @@ done <"$TMPDIR/generated"
 NO_RELOAD=0
 
 # Through dmfault (dmsetup would escape the backslash): a key description
-# with a space in it, which dm's splitter keeps in one argument.
-_m=$(new_mark)
-kmsg "$_m"
-dmfault create bad >/dev/null || fail "dmfault create bad"
-dmfault load bad "0 $L $C aes-cbc-essiv:sha256 :32:logon:cmt\\ good 0 $DEV 0" >/dev/null &&
-	fail "a key description with a space in it was accepted"
-dmsetup remove bad || fail "remove bad"
-dmesg_since "$_m" | grep -qF "crypt-mt: Whitespace is not allowed in a key description (" ||
-	fail "key description with a space: no 'Whitespace is not allowed in a key description'"
-NCASES=$((NCASES + 1))
+# with white space in it, which dm's splitter keeps in one argument when
+# escaped: a space, and the other isspace() characters (CR, VT, FF), which
+# would split the printed table line as well.
+for ws in ' ' "$(printf '\r')" "$(printf '\v')" "$(printf '\f')"; do
+	_m=$(new_mark)
+	kmsg "$_m"
+	dmfault create bad >/dev/null || fail "dmfault create bad"
+	dmfault load bad "0 $L $C aes-cbc-essiv:sha256 :32:logon:cmt\\${ws}good 0 $DEV 0" >/dev/null &&
+		fail "a key description with $(printf '%s' "$ws" | od -An -c) in it was accepted"
+	dmsetup remove bad || fail "remove bad"
+	dmesg_since "$_m" | grep -qF "crypt-mt: Whitespace is not allowed in a key description (" ||
+		fail "key description with white space: no 'Whitespace is not allowed in a key description'"
+	NCASES=$((NCASES + 1))
+done
 # A device offset past the end of the disk: the dm core refuses that one.
 dm_expect_fail bad "0 $L $C aes-xts-plain64 $K64 0 $DEV 524288" "too small for target"
 dmsetup info bad >/dev/null 2>&1 && fail "mapping left after an offset past the disk's end"
 NCASES=$((NCASES + 1))
 
 [ "$NBAD" -eq 0 ] || fail "$NBAD of $NCASES malformed tables not refused as expected (see above)"
-echo "ok: $NCASES malformed tables refused with the exact error ($HAND hand-written, $((NCASES - HAND - 1)) generated, 1 through dmfault)"
+echo "ok: $NCASES malformed tables refused with the exact error ($HAND hand-written, $((NCASES - HAND - 5)) generated, 4 through dmfault)"
 live_unharmed "after the malformed tables"
 
 # ---- messages ----
@@ -320,6 +328,7 @@ msg_refused "key set, no description" "key set: Keyring key must be :<size>:<typ
 msg_refused "key set, huge key size" "key set: Cannot parse key size" key set :4294967360:logon:x
 msg_refused "key set, signed key size" "key set: Cannot parse key size" key set :+64:logon:x
 msg_refused "key set, space in the description" "key set: Whitespace is not allowed in a key description" key set ':64:logon:a\ b'
+msg_refused "key set, CR in the description" "key set: Whitespace is not allowed in a key description" key set ":64:logon:a\\$(printf '\r')b"
 msg_refused "key wipe, extra arg" "unrecognised message received." key wipe extra
 msg_refused "key set, two extra args" "unrecognised message received." key set "$K64" extra more
 # As in stock dm-crypt, a key of the wrong size changes nothing: the old key
