@@ -225,6 +225,12 @@ static int cmt_set_key(struct cmt_config *cc, char *key, char **why)
 		clear_bit(CMT_KEY_VALID, &cc->flags);
 	} else if (cc->key_size) {
 		clear_bit(CMT_KEY_VALID, &cc->flags);
+		/*
+		 * From here the keyring key is gone whatever happens: a table
+		 * line must not name it for a mapping without a valid key.
+		 */
+		kfree_sensitive(cc->key_string);
+		cc->key_string = NULL;
 		if (hex2bin(cc->key, key, cc->key_size)) {
 			*why = "Key is not hexadecimal";
 			goto wipe;

@@ -12,7 +12,8 @@
 # reads as the other key decrypts it), `key set` of the right key (data back),
 # failed `key set`s (wrong size, not hex, keyring key missing) and whether
 # resume works after them, `key set` of a keyring key (table shows the
-# reference), unknown messages.  Besides equality, crypt-mt's transcript must
+# reference) and a failed hex one after it (table no longer does), unknown
+# messages.  Besides equality, crypt-mt's transcript must
 # show the basics: wipe refused while active, resume refused after wipe,
 # resume and data back after key set.
 #
@@ -57,6 +58,12 @@ rd() {
 # tbl WHAT: log the table line (with keys), target name as stock's.
 tbl() {
 	echo "$1: table $(dmsetup table --showkeys "$NAME" | as_stock)" >>"$LOG"
+}
+# keyref WHAT: log whether the table line names a keyring key.  (Not the
+# line itself: after a failed hex key, stock prints what is left in its key
+# buffer, crypt-mt zeroes.)
+keyref() {
+	echo "$1: keyring reference in table: $(dmsetup table --showkeys "$NAME" | grep -c ':logon:')" >>"$LOG"
 }
 msg() { dmsetup message "$NAME" 0 "$@"; }
 # resumed WHAT: resume; if that is refused, set the right key and resume, so
@@ -109,6 +116,13 @@ dance() {
 	tbl "5 after keyring key set"
 	resumed "5"
 
+	# A hex key that fails after a keyring key: no table line may still
+	# name the keyring key (stock drops the reference before decoding).
+	step "5b suspend" dmsetup suspend "$NAME"
+	step "5b key set not hex" msg key set "zz${K#??}"
+	keyref "5b after failed hex key set"
+	resumed "5b"
+
 	step "6 suspend" dmsetup suspend "$NAME"
 	step "6 key set missing keyring key" msg key set :64:logon:cmt:missing
 	resumed "6"
@@ -147,6 +161,8 @@ expect "2 resume: rc=0"
 expect "2: read data"
 expect "5 key set keyring: rc=0"
 expect "5 after keyring key set: table 0 $L crypt aes-xts-plain64 :64:logon:cmt:k3 0 1:0 0"
+expect "5b key set not hex: rc=1"
+expect "5b after failed hex key set: keyring reference in table: 0"
 expect "7 resume: rc=0"
 expect "7: read data"
 echo "ok: messages: crypt-mt's transcript is stock's"
