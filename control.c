@@ -229,7 +229,7 @@ static int cmt_set_knob(struct cmt_config *cc, const char *name,
 		return -EINVAL;
 	if (!strcmp(val, "default"))
 		v = CMT_KNOB_UNSET;
-	else if (kstrtouint(val, 0, &v) || v == CMT_KNOB_UNSET)
+	else if (cmt_parse_uint(val, &v) || v == CMT_KNOB_UNSET)
 		return -EINVAL;
 	WRITE_ONCE(cc->knobs[k], v);
 	return 0;

@@ -410,8 +410,9 @@ static unsigned int cmt_claim_slots(struct cmt_io *io, unsigned int want)
 	unsigned int most = cmt_knob(io->cc, CMT_SPREAD_MAX);
 	int limit = CMT_MAX_HELPERS, old = atomic_read(&io->sent), take;
 
+	/* unsigned: any spread_max up to UINT_MAX - 1 means "that many" */
 	if (most)
-		limit = min_t(int, limit, most - 1);
+		limit = min_t(unsigned int, limit, most - 1);
 	do {
 		take = min_t(int, want, limit - old);
 		if (take <= 0)

@@ -35,11 +35,12 @@
 /* ---- numbers ---- */
 
 /*
- * A decimal number of the table, refused rather than wrapped when it does
- * not fit (sscanf's "%u", which stock uses, wraps 4294967297 to 1) and
- * refused with a sign or trailing junk (kstrto* alone would take "+5").
+ * A decimal number of the table or of a "set" message, refused rather than
+ * wrapped when it does not fit (sscanf's "%u", which stock uses, wraps
+ * 4294967297 to 1) and refused with a sign, a base prefix or trailing junk
+ * (kstrto* alone would take "+5").
  */
-static int cmt_parse_uint(const char *arg, unsigned int *v)
+int cmt_parse_uint(const char *arg, unsigned int *v)
 {
 	if (!isdigit(*arg) || kstrtouint(arg, 10, v))
 		return -EINVAL;

@@ -241,6 +241,7 @@ unsigned int cmt_pick_helpers(struct cmt_config *cc, unsigned int self,
 
 /* ---- controls and counters (control.c) ---- */
 
+int cmt_parse_uint(const char *arg, unsigned int *v);
 unsigned int cmt_knob(struct cmt_config *cc, enum cmt_knob k);
 const struct cpumask *cmt_allowed_cpus(struct cmt_config *cc);
 bool cmt_cpu_allowed(struct cmt_config *cc, unsigned int cpu);

@@ -11,7 +11,8 @@
 #     converted byte on the allowed CPUs and none elsewhere, and the bytes
 #     converted add up exactly to the bytes moved;
 #   - spread_max=1, no_write_workqueue and same_cpu_crypt send no helpers;
-#     the default sends helpers for 1 MiB bios;
+#     the default, and a spread_max larger than any CPU count, send helpers
+#     for 1 MiB bios;
 #   - everything written under these settings reads back through stock
 #     dm-crypt.
 #
@@ -60,6 +61,10 @@ dmesg_since "$_m" | grep -q "invalid name or value" || fail "refused set: no log
 ! dmesg_since "$_m" | grep -q 5ecre7value || fail "a refused set logged its value"
 refuse set chunk_size abc
 refuse set chunk_size -1
+# decimal digits only, as the table's numbers (no base prefix, no sign)
+refuse set chunk_size 0x10000
+refuse set chunk_size +65536
+refuse set spread_max 4294967296
 refuse set cpus 99999
 refuse set cpus 0-
 refuse set cpus
@@ -126,6 +131,13 @@ io "spread_max=1" 5
 [ "$(stat_sum sent)" = "$sent1" ] || fail "helpers were sent with spread_max=1"
 # no helper can come, so a read is not cut in pieces for them either
 [ "$(stat_sum pieces)" = "$pieces1" ] || fail "reads went down in pieces with spread_max=1"
+# a spread_max beyond any CPU count means "no limit but the chunks", as 0:
+# helpers are sent (a signed comparison once turned it into "none")
+dmsetup message a 0 set spread_max 4294967294 || fail "set spread_max 4294967294"
+expect_show "spread_max=4294967294 "
+sent2=$(stat_sum sent)
+io "spread_max=4294967294" 7
+[ "$(stat_sum sent)" -gt "$sent2" ] || fail "no helper was sent with spread_max=4294967294"
 dmsetup message a 0 set spread_max default || fail "set spread_max default"
 
 # no_write_workqueue, same_cpu_crypt: no helpers for writes
