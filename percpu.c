@@ -27,6 +27,7 @@
  * "key set"/"key wipe" messages, which run with the device suspended).
  */
 #include <linux/cpuhotplug.h>
+#include <linux/sched/mm.h>
 #include <crypto/internal/cipher.h>
 #include "dm-crypt-mt.h"
 
@@ -50,6 +51,14 @@ static void cmt_set_free(struct cmt_config *cc, struct cmt_tfms *set)
 	kfree(set);
 }
 
+static bool cmt_fits_first(struct cmt_config *cc, struct crypto_skcipher *tfm)
+{
+	struct crypto_skcipher *first = cc->any_set->tfms[0];
+
+	return crypto_skcipher_reqsize(tfm) <= crypto_skcipher_reqsize(first) &&
+	       crypto_skcipher_alignmask(tfm) <= crypto_skcipher_alignmask(first);
+}
+
 /*
  * Allocate one set.  With @cipher/@ivc the API names (the first set), the
  * drivers they resolve to are recorded in cc; later sets pass those.
@@ -70,6 +79,15 @@ static struct cmt_tfms *cmt_set_alloc(struct cmt_config *cc,
 		if (IS_ERR(set->tfms[i])) {
 			r = PTR_ERR(set->tfms[i]);
 			set->tfms[i] = NULL;
+			goto bad;
+		}
+		/*
+		 * The per-bio data holds one request of the first set's
+		 * size and alignment: a later set must fit in it (a driver
+		 * whose context size depends on what is loaded could differ).
+		 */
+		if (cc->any_set && !cmt_fits_first(cc, set->tfms[i])) {
+			r = -EINVAL;
 			goto bad;
 		}
 		if (cipher != cc->driver) {
@@ -141,14 +159,20 @@ static int cmt_set_ivc_keys(struct cmt_config *cc, struct cmt_tfms *set)
  * A CPU comes online (or is online when the mapping is made): give it a
  * keyed set unless it has one.  Runs in the CPU hotplug thread, which may
  * sleep.  Never fails the CPU: without a set of its own it uses another's.
+ *
+ * The hotplug lock is held here, so the allocations must not recurse into
+ * I/O: reclaim writing back through a suspended crypt-mt mapping (swap on
+ * it) would hold every CPU hotplug operation of the system until resume.
  */
 static int cmt_cpu_online(unsigned int cpu, struct hlist_node *node)
 {
 	struct cmt_config *cc = hlist_entry(node, struct cmt_config, cpuhp_node);
 	struct cmt_cpu *pc = per_cpu_ptr(cc->cpu, cpu);
 	struct cmt_tfms *set;
+	unsigned int noio;
 	int r = 0;
 
+	noio = memalloc_noio_save();
 	mutex_lock(&cc->tfms_lock);
 	if (pc->set)
 		goto out;
@@ -167,6 +191,7 @@ static int cmt_cpu_online(unsigned int cpu, struct hlist_node *node)
 	smp_store_release(&pc->set, set);
 out:
 	mutex_unlock(&cc->tfms_lock);
+	memalloc_noio_restore(noio);
 	if (r)
 		DMWARN_LIMIT("CPU %u uses another CPU's transforms (error %d)",
 			     cpu, r);
