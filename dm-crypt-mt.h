@@ -215,6 +215,9 @@ static inline struct crypto_skcipher *cmt_any_tfm(struct cmt_config *cc)
 	return cc->any_set->tfms[0];
 }
 
+/* a plain decimal number of a table line or message (dm-crypt-mt.c) */
+int cmt_parse_uint(const char *arg, unsigned int *v);
+
 /* ---- jobs for the per-CPU workers (workqueue.c) ---- */
 
 /*
@@ -241,7 +244,6 @@ unsigned int cmt_pick_helpers(struct cmt_config *cc, unsigned int self,
 
 /* ---- controls and counters (control.c) ---- */
 
-int cmt_parse_uint(const char *arg, unsigned int *v);
 unsigned int cmt_knob(struct cmt_config *cc, enum cmt_knob k);
 const struct cpumask *cmt_allowed_cpus(struct cmt_config *cc);
 bool cmt_cpu_allowed(struct cmt_config *cc, unsigned int cpu);

@@ -53,7 +53,7 @@ static void cmt_set_free(struct cmt_config *cc, struct cmt_tfms *set)
 
 static bool cmt_fits_first(struct cmt_config *cc, struct crypto_skcipher *tfm)
 {
-	struct crypto_skcipher *first = cc->any_set->tfms[0];
+	struct crypto_skcipher *first = cmt_any_tfm(cc);
 
 	return crypto_skcipher_reqsize(tfm) <= crypto_skcipher_reqsize(first) &&
 	       crypto_skcipher_alignmask(tfm) <= crypto_skcipher_alignmask(first);
